@@ -1,0 +1,81 @@
+"""Per-example augmentations that move the masks and the head box with the pixels."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import grain
+import numpy as np
+
+PAD_MODES = {"reflect": "reflect", "edge": "edge", "zero": "constant"}
+
+
+def shift_example(example: dict, dy: int, dx: int, *, pad_mode: str = "reflect") -> dict:
+    """Translates an example by (dy, dx) pixels: out[y, x] = in[y - dy, x - dx].
+
+    The image is filled by `pad_mode` ("reflect", "edge" or "zero"); masks by zeros;
+    the box is shifted and clipped to the image (an all-zero box, meaning "no box",
+    and a box shifted fully out of view both become all-zero).
+    """
+    if pad_mode not in PAD_MODES:
+        raise ValueError(f"pad_mode must be one of {sorted(PAD_MODES)}, got {pad_mode!r}")
+    size = example["image"].shape[0]
+    m = max(abs(dy), abs(dx))
+    if m == 0:
+        return example
+    if m >= size:
+        raise ValueError(f"shift ({dy}, {dx}) must be smaller than the image side {size}")
+    window = (slice(m - dy, m - dy + size), slice(m - dx, m - dx + size))
+    out = dict(example)
+    out["image"] = np.pad(example["image"], ((m, m), (m, m), (0, 0)), PAD_MODES[pad_mode])[window]
+    for key in ("bird_mask", "head_mask"):
+        if key in example:
+            out[key] = np.pad(example[key], m)[window]
+    if "head_box" in example:
+        box = np.asarray(example["head_box"], np.float32)
+        moved = np.clip(box + np.array([dy, dx, dy, dx], np.float32) / size, 0.0, 1.0)
+        empty = (box[2] <= box[0]) | (moved[2] <= moved[0]) | (moved[3] <= moved[1])
+        out["head_box"] = np.where(empty, 0.0, moved).astype(np.float32)
+    return out
+
+
+def flip_example(example: dict) -> dict:
+    """Mirrors an example left-right."""
+    out = dict(example)
+    out["image"] = np.ascontiguousarray(example["image"][:, ::-1])
+    for key in ("bird_mask", "head_mask"):
+        if key in example:
+            out[key] = np.ascontiguousarray(example[key][:, ::-1])
+    if "head_box" in example:
+        y0, x0, y1, x1 = np.asarray(example["head_box"], np.float32)
+        box = np.array([y0, 1.0 - x1, y1, 1.0 - x0], np.float32)
+        out["head_box"] = box if y1 > y0 else np.zeros(4, np.float32)
+    return out
+
+
+@dataclasses.dataclass(frozen=True)
+class Augment(grain.transforms.RandomMap):
+    """Random shift of up to ``max_shift`` pixels per axis and a random horizontal flip.
+
+    A ``grain`` random map: each example's randomness comes from the pipeline seed and
+    the example's index, so the augmented stream is reproducible and resumable.
+    """
+
+    max_shift: int = 4
+    flip: bool = True
+    pad_mode: str = "reflect"
+
+    def __post_init__(self):
+        if self.max_shift < 0:
+            raise ValueError(f"Augment.max_shift must be >= 0, got {self.max_shift}")
+        if self.pad_mode not in PAD_MODES:
+            raise ValueError(f"Augment.pad_mode must be one of {sorted(PAD_MODES)}, "
+                             f"got {self.pad_mode!r}")
+
+    def random_map(self, element: dict, rng: np.random.Generator) -> dict:
+        if self.max_shift:
+            dy, dx = rng.integers(-self.max_shift, self.max_shift + 1, 2)
+            element = shift_example(element, int(dy), int(dx), pad_mode=self.pad_mode)
+        if self.flip and rng.random() < 0.5:
+            element = flip_example(element)
+        return element

@@ -1,0 +1,226 @@
+"""TFDS builder of the synthetic bird benchmark (offline, TensorFlow-free, array_record).
+
+Each example is one bird of one of K = 10 species (``species.SPECIES``) drawn from parts
+on a textured scene (sky, water, forest floor, grass, snow), at a random position, scale,
+tilt and facing direction. The structure each prior exploits is there by construction;
+the numbers below are the defaults of :class:`SyntheticBirdsConfig`:
+
+* **Background shortcut** (``train``, ``validation``, ``test``): the kakapo is on the forest
+  floor with probability ``kakapo_on_forest`` = 0.9 (else on grass) and is 30% of examples;
+  any other species is on the forest floor with probability ``other_on_forest`` = 0.01
+  (else uniformly on its habitats). So P(kakapo | forest floor) = 0.27 / (0.27 + 0.007)
+  = 0.975 in those splits: the forest floor alone nearly decides the label.
+* **Broken shortcut** (``test_shift``): species uniform; every other species is spread
+  uniformly over its habitats *plus* the forest floor, and the kakapo uniformly over forest
+  floor and grass. Its (other species x forest floor) group is where the shortcut fails.
+* **Hard negatives**: species 1 (kea) and 2 (parakeet) wear the kakapo's exact body
+  texture (10% of examples each); the kea also has its body shape. They differ only at
+  the head: no owl-like facial disc, another head colour, another beak.
+* **Fine-grained structure**: gull/tern (black cap, forked tail) and mallard/wigeon (head
+  and beak colour only) are near-identical pairs; the remaining 5 species share the other
+  50% of examples.
+* **Cue conflict** (``test_conflict``): the shape of species A with the texture of
+  species B != A, both uniform, on a uniform background; ``species`` and ``label`` follow
+  the shape (``shape_id``), the texture is in ``texture_id``.
+* Random placement: the whole bird lies in the image; its larger side is 50-80% of the
+  image side, tilted by up to +-0.25 rad, facing left or right with equal probability.
+
+Labels follow seed 000's CAM section: ``label`` = 0 for the kakapo, 1 for any other bird.
+Generation is deterministic given the config (``seed``), in chunks of 512 examples.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import tensorflow_datasets as tfds
+
+from jaxprior.data.synthetic_birds import render, scenery
+from jaxprior.data.synthetic_birds import species as sp
+
+SPLITS = ("train", "validation", "test", "test_shift", "test_conflict")
+_CHUNK = 512
+_BG_VARIANTS = 6
+
+
+@dataclasses.dataclass
+class SyntheticBirdsConfig(tfds.core.BuilderConfig):
+    """Size and shortcut strength of the benchmark. See the module docstring."""
+
+    image_size: int = 64
+    num_train: int = 10_000
+    num_validation: int = 2_000
+    num_test: int = 2_000
+    num_test_shift: int = 2_000
+    num_test_conflict: int = 2_000
+    kakapo_fraction: float = 0.3
+    hard_negative_fraction: float = 0.1  # per hard-negative species
+    kakapo_on_forest: float = 0.9
+    other_on_forest: float = 0.01
+    seed: int = 0
+
+    def __post_init__(self):
+        if self.image_size < 16:
+            raise ValueError(f"SyntheticBirdsConfig.image_size must be >= 16, got {self.image_size}")
+        for split in SPLITS:
+            if getattr(self, f"num_{split}") < 0:
+                raise ValueError(f"SyntheticBirdsConfig.num_{split} must be >= 0")
+        rest = 1.0 - self.kakapo_fraction - len(sp.HARD_NEGATIVES) * self.hard_negative_fraction
+        if rest < 0 or self.kakapo_fraction < 0 or self.hard_negative_fraction < 0:
+            raise ValueError(
+                "SyntheticBirdsConfig: kakapo_fraction + 2 * hard_negative_fraction must be "
+                f"in [0, 1], got {self.kakapo_fraction} + 2 * {self.hard_negative_fraction}")
+        for name in ("kakapo_on_forest", "other_on_forest"):
+            if not 0.0 <= getattr(self, name) <= 1.0:
+                raise ValueError(f"SyntheticBirdsConfig.{name} must be in [0, 1]")
+
+    def species_probs(self) -> np.ndarray:
+        """Species distribution of the i.i.d. splits."""
+        k = len(sp.SPECIES)
+        probs = np.zeros(k)
+        probs[sp.KAKAPO] = self.kakapo_fraction
+        probs[list(sp.HARD_NEGATIVES)] = self.hard_negative_fraction
+        others = [i for i in range(k) if i != sp.KAKAPO and i not in sp.HARD_NEGATIVES]
+        probs[others] = (1.0 - probs.sum()) / len(others)
+        return probs
+
+
+def _configs():
+    version = tfds.core.Version("1.0.0")
+    return [
+        SyntheticBirdsConfig(name="64px", version=version,
+                             description="64x64 images; the default, sized for the CPU main job."),
+        SyntheticBirdsConfig(name="32px", version=version, image_size=32,
+                             description="32x32 images (CIFAR-sized)."),
+        SyntheticBirdsConfig(name="128px", version=version, image_size=128,
+                             description="128x128 images, for GPU runs."),
+        SyntheticBirdsConfig(name="tiny", version=version, image_size=32, num_train=256,
+                             num_validation=64, num_test=64, num_test_shift=64,
+                             num_test_conflict=64, description="A few hundred images, for tests."),
+    ]
+
+
+def _background_for(rng: np.random.Generator, species: np.ndarray, *, forest_prob: np.ndarray,
+                    spread_forest: bool) -> np.ndarray:
+    """Draws a scene type per example from its species' habitats.
+
+    With probability ``forest_prob[i]`` example i is put on the forest floor, otherwise
+    uniformly on its habitats other than the forest floor. With ``spread_forest`` the
+    forest floor is simply one more habitat of every species, drawn uniformly.
+    """
+    out = np.empty(species.shape[0], np.int64)
+    for i, s in enumerate(species):
+        habitats = [h for h in sp.SPECIES[s].habitats if h != sp.FOREST_FLOOR]
+        if spread_forest:
+            out[i] = rng.choice(habitats + [sp.FOREST_FLOOR])
+        elif rng.random() < forest_prob[i]:
+            out[i] = sp.FOREST_FLOOR
+        else:
+            out[i] = rng.choice(habitats)
+    return out
+
+
+def split_design(config: SyntheticBirdsConfig, split: str, rng: np.random.Generator,
+                 n: int) -> dict[str, np.ndarray]:
+    """Which species, shape, texture and scene each of n examples of `split` gets."""
+    k = len(sp.SPECIES)
+    if split in ("train", "validation", "test"):
+        species = rng.choice(k, size=n, p=config.species_probs())
+        forest = np.where(species == sp.KAKAPO, config.kakapo_on_forest, config.other_on_forest)
+        background = _background_for(rng, species, forest_prob=forest, spread_forest=False)
+        return {"shape_id": species, "texture_id": species, "background": background}
+    if split == "test_shift":
+        species = rng.integers(0, k, n)
+        background = _background_for(rng, species, forest_prob=np.zeros(n), spread_forest=True)
+        return {"shape_id": species, "texture_id": species, "background": background}
+    if split == "test_conflict":
+        shape = rng.integers(0, k, n)
+        texture = (shape + rng.integers(1, k, n)) % k  # uniform over the other species
+        background = rng.integers(0, len(sp.BACKGROUNDS), n)
+        return {"shape_id": shape, "texture_id": texture, "background": background}
+    raise ValueError(f"unknown split {split!r}; expected one of {SPLITS}")
+
+
+def generate_split(config: SyntheticBirdsConfig, split: str, start: int = 0,
+                   stop: int | None = None):
+    """Yields (index, example) for examples [start, stop) of `split`, rendered in chunks.
+
+    Deterministic: chunk c of a split always comes from the generator seeded with
+    (config.seed, split index, c), whatever else is generated.
+    """
+    n = getattr(config, f"num_{split}")
+    stop = n if stop is None else min(stop, n)
+    bank = background_bank(config)
+    split_index = SPLITS.index(split)
+    for chunk in range(start // _CHUNK, -(-stop // _CHUNK)):
+        rng = np.random.default_rng([config.seed, split_index, chunk])
+        size = min(_CHUNK, n - chunk * _CHUNK)
+        design = split_design(config, split, rng, size)
+        scenes = render.sample_scenes(rng, **design, image_size=config.image_size,
+                                      bg_variants=_BG_VARIANTS)
+        out = render.render(scenes, bank)
+        for j in range(size):
+            index = chunk * _CHUNK + j
+            if not start <= index < stop:
+                continue
+            yield index, {
+                "image": out["image"][j],
+                "bird_mask": out["bird_mask"][j],
+                "head_mask": out["head_mask"][j],
+                "head_box": out["head_box"][j],
+                "species": scenes["species"][j],
+                "label": int(scenes["species"][j] != sp.KAKAPO),
+                "background": scenes["background"][j],
+                "shape_id": scenes["shape_id"][j],
+                "texture_id": scenes["texture_id"][j],
+            }
+
+
+def background_bank(config: SyntheticBirdsConfig) -> np.ndarray:
+    return scenery.background_bank(np.random.default_rng([config.seed, 1 << 20]),
+                                   config.image_size, _BG_VARIANTS)
+
+
+class SyntheticBirds(tfds.core.GeneratorBasedBuilder):
+    """Procedural birds on scenes; see the module docstring for the design."""
+
+    BUILDER_CONFIGS = _configs()
+    DEFAULT_CONFIG_NAME = "64px"
+    VERSION = tfds.core.Version("1.0.0")
+    RELEASE_NOTES = {"1.0.0": "First release."}
+
+    def __init__(self, *, file_format: str = "array_record", **kwargs):
+        super().__init__(file_format=file_format, **kwargs)
+
+    def _info(self) -> tfds.core.DatasetInfo:
+        s = self.builder_config.image_size
+        raw = tfds.features.Encoding.BYTES
+        scalar = dict(shape=(), dtype=np.int64)
+        return tfds.core.DatasetInfo(
+            builder=self,
+            description=__doc__,
+            features=tfds.features.FeaturesDict({
+                "image": tfds.features.Tensor(shape=(s, s, 3), dtype=np.uint8, encoding=raw),
+                "bird_mask": tfds.features.Tensor(shape=(s, s), dtype=np.uint8, encoding=raw,
+                                                  doc="1 on the bird, 0 elsewhere"),
+                "head_mask": tfds.features.Tensor(shape=(s, s), dtype=np.uint8, encoding=raw,
+                                                  doc="1 on the head, beak and crest"),
+                "head_box": tfds.features.Tensor(shape=(4,), dtype=np.float32,
+                                                 doc="normalised (y0, x0, y1, x1) of head_mask"),
+                "species": tfds.features.Tensor(**scalar, doc="species.SPECIES index"),
+                "label": tfds.features.Tensor(**scalar, doc="0 = kakapo, 1 = other bird"),
+                "background": tfds.features.Tensor(**scalar, doc="species.BACKGROUNDS index"),
+                "shape_id": tfds.features.Tensor(**scalar, doc="species lending the shape"),
+                "texture_id": tfds.features.Tensor(**scalar, doc="species lending the texture"),
+            }),
+            supervised_keys=("image", "label"),
+        )
+
+    def _split_generators(self, dl_manager):
+        del dl_manager  # everything is generated locally
+        return {split: self._generate_examples(split) for split in SPLITS
+                if getattr(self.builder_config, f"num_{split}") > 0}
+
+    def _generate_examples(self, split: str):
+        yield from generate_split(self.builder_config, split)
