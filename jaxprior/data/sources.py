@@ -47,6 +47,14 @@ class DatasetSpec:
     has_masks: bool
     has_head_box: bool
     class_names: tuple[str, ...] = ()
+    species_names: tuple[str, ...] = ()
+    background_names: tuple[str, ...] = ()
+
+    def name_of(self, kind: str, index: int) -> str:
+        """Readable name of a class / species / background id (the id itself if unnamed)."""
+        names = {"label": self.class_names, "species": self.species_names,
+                 "background": self.background_names}[kind]
+        return names[index] if 0 <= index < len(names) else str(index)
 
 
 def _resize(array: np.ndarray, size: int, resample) -> np.ndarray:
@@ -117,7 +125,8 @@ DATASETS: dict[str, DatasetSpec] = {
     "synthetic_birds": DatasetSpec(
         "synthetic_birds", num_classes=2, num_species=len(synthetic_birds.SPECIES),
         splits={s: s for s in synthetic_birds.SPLITS}, adapter=None, has_masks=True,
-        has_head_box=True, class_names=("kakapo", "other")),
+        has_head_box=True, class_names=("kakapo", "other"),
+        species_names=synthetic_birds.SPECIES_NAMES, background_names=synthetic_birds.BACKGROUNDS),
     "oxford_iiit_pet": DatasetSpec(
         "oxford_iiit_pet", num_classes=2, num_species=37, splits=_HELD_OUT, adapter=_pet,
         has_masks=True, has_head_box=True, class_names=("cat", "dog")),

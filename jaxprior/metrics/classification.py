@@ -1,0 +1,60 @@
+"""Classification metrics on host arrays (numpy): accuracy, balanced accuracy, and
+per-group / worst-group accuracy for groups such as species x background."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+
+def _valid(n: int, where) -> np.ndarray:
+    return np.ones(n, bool) if where is None else np.asarray(where, bool)
+
+
+def accuracy(predictions, labels, *, where=None) -> float:
+    """Fraction of (valid) examples whose prediction equals the label; nan if none."""
+    predictions, labels = np.asarray(predictions), np.asarray(labels)
+    keep = _valid(labels.shape[0], where)
+    if not keep.any():
+        return float("nan")
+    return float(np.mean(predictions[keep] == labels[keep]))
+
+
+def balanced_accuracy(predictions, labels, *, num_classes: int, where=None) -> float:
+    """Mean over the classes present of each class's recall."""
+    predictions, labels = np.asarray(predictions), np.asarray(labels)
+    keep = _valid(labels.shape[0], where)
+    recalls = [accuracy(predictions, labels, where=keep & (labels == c))
+               for c in range(num_classes) if np.any(keep & (labels == c))]
+    return float(np.mean(recalls)) if recalls else float("nan")
+
+
+def group_accuracy(predictions, labels, groups: Sequence[np.ndarray], *, where=None
+                   ) -> dict[tuple[int, ...], tuple[float, int]]:
+    """Accuracy of every group present: {(g0, g1, ...): (accuracy, count)}.
+
+    Args:
+      groups: arrays [N] of group ids whose combination defines a group, e.g.
+        (species, background).
+    """
+    predictions, labels = np.asarray(predictions), np.asarray(labels)
+    keep = _valid(labels.shape[0], where)
+    keys = np.stack([np.asarray(g) for g in groups], -1)[keep]
+    correct = (predictions == labels)[keep]
+    uniq, inverse = np.unique(keys, axis=0, return_inverse=True)
+    inverse = inverse.reshape(-1)
+    counts = np.bincount(inverse, minlength=len(uniq))
+    hits = np.bincount(inverse, weights=correct, minlength=len(uniq))
+    return {tuple(int(x) for x in key): (float(h / c), int(c))
+            for key, h, c in zip(uniq, hits, counts)}
+
+
+def worst_group_accuracy(group_acc: dict[tuple[int, ...], tuple[float, int]], *,
+                         min_count: int = 1) -> tuple[float, tuple[int, ...] | None]:
+    """(lowest accuracy, its group) over groups with at least `min_count` examples."""
+    eligible = {k: a for k, (a, c) in group_acc.items() if c >= min_count}
+    if not eligible:
+        return float("nan"), None
+    key = min(eligible, key=eligible.get)
+    return eligible[key], key

@@ -1,0 +1,130 @@
+"""Convolution with a fast path for XLA:CPU, and the small heads every model shares.
+
+XLA:CPU's convolution is pathologically slow on tiny spatial maps (measured with jax
+0.10.2 on a 2-core AMD EPYC: a 3x3 SAME conv on a 2x2x512 map, batch 32, forward plus
+gradient, 581 ms; as patches + matmul, 8 ms). :func:`conv2d` therefore lowers a
+convolution either to ``lax.conv_general_dilated`` or to an im2col matmul, per shape,
+by the measured rule in :func:`choose_impl` (``benchmarks/conv_paths.py`` re-measures it).
+On GPU/TPU the rule always picks XLA's convolution.
+"""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+from flax import nnx
+from jax import lax
+
+IMPLS = ("auto", "xla", "im2col")
+
+
+def _pads(padding, kh, kw):
+    if padding == "VALID":
+        return ((0, 0), (0, 0))
+    if padding == "SAME":
+        if kh % 2 == 0 or kw % 2 == 0:
+            raise ValueError(f"padding='SAME' needs an odd kernel, got {kh}x{kw}; pass an int")
+        return ((kh // 2, kh // 2), (kw // 2, kw // 2))
+    if isinstance(padding, int) and padding >= 0:
+        return ((padding, padding), (padding, padding))
+    raise ValueError(f"padding must be 'SAME', 'VALID' or an int >= 0, got {padding!r}")
+
+
+def choose_impl(height: int, width: int, in_features: int, kernel_size: tuple[int, int],
+                backend: str | None = None) -> str:
+    """The faster lowering for an output map of height x width, by measurement on CPU.
+
+    im2col (patches + one matmul) wins on maps of at most 4x4 outputs (XLA:CPU's slow
+    case) and on stems with at most 3 input channels; XLA's convolution elsewhere.
+    """
+    backend = backend or jax.default_backend()
+    if backend != "cpu":
+        return "xla"
+    if height * width <= 16 or in_features <= 3:
+        return "im2col"
+    return "xla"
+
+
+def conv2d(x: jax.Array, kernel: jax.Array, *, stride: int = 1, padding="SAME",
+           impl: str = "auto") -> jax.Array:
+    """2-D convolution, NHWC input and HWIO kernel.
+
+    Args:
+      x: [B, H, W, C_in].
+      kernel: [kh, kw, C_in, C_out].
+      stride: the same stride on both axes.
+      padding: "SAME" (k // 2 zeros on each side, odd kernels), "VALID", or an int.
+      impl: "auto" (by :func:`choose_impl`), "xla" or "im2col"; same result either way.
+    Returns:
+      [B, H', W', C_out].
+    """
+    if x.ndim != 4:
+        raise ValueError(f"conv2d expects x of rank 4 [B, H, W, C], got shape {x.shape}")
+    kh, kw, cin, cout = kernel.shape
+    if x.shape[-1] != cin:
+        raise ValueError(f"conv2d: x has {x.shape[-1]} channels, the kernel expects {cin}")
+    if impl not in IMPLS:
+        raise ValueError(f"conv2d: impl must be one of {IMPLS}, got {impl!r}")
+    (pt, pb), (pl, pr) = _pads(padding, kh, kw)
+    b, h, w, _ = x.shape
+    ho, wo = (h + pt + pb - kh) // stride + 1, (w + pl + pr - kw) // stride + 1
+    if kh == kw == 1 and pt == pb == pl == pr == 0:  # a 1x1 conv is a matmul
+        return x[:, ::stride, ::stride, :] @ kernel[0, 0]
+    if impl == "auto":
+        impl = choose_impl(ho, wo, cin, (kh, kw))
+    if impl == "xla":
+        return lax.conv_general_dilated(x, kernel, (stride, stride), ((pt, pb), (pl, pr)),
+                                        dimension_numbers=("NHWC", "HWIO", "NHWC"))
+    xp = jnp.pad(x, ((0, 0), (pt, pb), (pl, pr), (0, 0)))
+    span_h, span_w = stride * (ho - 1) + 1, stride * (wo - 1) + 1
+    patches = jnp.concatenate(
+        [xp[:, i:i + span_h:stride, j:j + span_w:stride, :] for i in range(kh) for j in range(kw)],
+        axis=-1)
+    return (patches.reshape(b * ho * wo, kh * kw * cin) @ kernel.reshape(-1, cout)).reshape(
+        b, ho, wo, cout)
+
+
+class Conv(nnx.Module):
+    """NNX convolution using :func:`conv2d` (parameters named like ``nnx.Conv``'s)."""
+
+    def __init__(self, in_features: int, out_features: int, kernel_size: int = 3, *,
+                 stride: int = 1, padding="SAME", use_bias: bool = False, impl: str = "auto",
+                 kernel_init=nnx.initializers.variance_scaling(2.0, "fan_out", "normal"),
+                 rngs: nnx.Rngs):
+        if impl not in IMPLS:
+            raise ValueError(f"Conv: impl must be one of {IMPLS}, got {impl!r}")
+        _pads(padding, kernel_size, kernel_size)  # validates early
+        self.kernel = nnx.Param(
+            kernel_init(rngs.params(), (kernel_size, kernel_size, in_features, out_features)))
+        self.bias = nnx.Param(jnp.zeros((out_features,))) if use_bias else None
+        self.stride, self.padding, self.impl = stride, padding, impl
+
+    def __call__(self, x: jax.Array) -> jax.Array:
+        y = conv2d(x, self.kernel[...], stride=self.stride, padding=self.padding, impl=self.impl)
+        return y if self.bias is None else y + self.bias[...]
+
+
+class Heads(nnx.Module):
+    """The main classifier and any named auxiliary classifiers on pooled features.
+
+    Each head is a Dense layer (``hidden`` = 0) or Dense-ReLU-Dense (MAXL's VGG heads).
+    The main head's kernel is what a CAM is computed with when ``hidden`` = 0.
+    """
+
+    def __init__(self, in_features: int, num_classes: int, *, aux_heads: dict[str, int] | None
+                 = None, hidden: int = 0, rngs: nnx.Rngs):
+        def head(n_out):
+            if hidden:
+                return nnx.Sequential(nnx.Linear(in_features, hidden, rngs=rngs), nnx.relu,
+                                      nnx.Linear(hidden, n_out, rngs=rngs))
+            return nnx.Linear(in_features, n_out, rngs=rngs)
+
+        for name, n in (aux_heads or {}).items():
+            if not name.isidentifier() or n <= 0:
+                raise ValueError(f"aux head {name!r}: need an identifier name and a positive "
+                                 f"class count, got {n}")
+        self.main = head(num_classes)
+        self.aux = nnx.Dict({name: head(n) for name, n in (aux_heads or {}).items()})
+
+    def __call__(self, pooled: jax.Array) -> tuple[jax.Array, dict[str, jax.Array]]:
+        return self.main(pooled), {name: h(pooled) for name, h in self.aux.items()}

@@ -1,0 +1,61 @@
+"""Checks that turn bad inputs and diverging runs into errors a user can act on."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+
+def check_batch(batch: dict, *, image_size: int, num_classes: int, label_key: str,
+                where: str = "batch") -> None:
+    """Raises ValueError naming the field, what was expected and what came.
+
+    Args:
+      batch: a host (numpy) batch.
+      image_size: the expected S of images [B, S, S, 3].
+      num_classes: labels must lie in [0, num_classes).
+      label_key: the target field.
+      where: names the batch in messages (e.g. "train batch at step 7").
+    """
+    if "image" not in batch:
+        raise ValueError(f"{where}: no 'image' field; got fields {sorted(batch)}")
+    image = np.asarray(batch["image"])
+    if image.ndim != 4 or image.shape[-1] != 3:
+        raise ValueError(f"{where}: 'image' must have rank 4 [B, H, W, 3], got shape "
+                         f"{image.shape}")
+    if not (image.dtype == np.uint8 or np.issubdtype(image.dtype, np.floating)):
+        raise ValueError(f"{where}: 'image' must be uint8 in [0, 255] or float in [0, 1], got "
+                         f"dtype {image.dtype}")
+    b, h, w, _ = image.shape
+    if (h, w) != (image_size, image_size):
+        raise ValueError(f"{where}: 'image' must be {image_size}x{image_size} (config "
+                         f"image_size), got {h}x{w}")
+    if label_key not in batch:
+        raise ValueError(f"{where}: no {label_key!r} field (config label_key); got fields "
+                         f"{sorted(batch)}")
+    labels = np.asarray(batch[label_key])
+    if labels.shape != (b,) or not np.issubdtype(labels.dtype, np.integer):
+        raise ValueError(f"{where}: {label_key!r} must be integers of shape ({b},), got "
+                         f"{labels.dtype} {labels.shape}")
+    if b and (labels.min() < 0 or labels.max() >= num_classes):
+        bad = labels[(labels < 0) | (labels >= num_classes)][0]
+        raise ValueError(f"{where}: {label_key!r} out of range: got {bad}, expected values in "
+                         f"[0, {num_classes})")
+    for key in ("bird_mask", "head_mask"):
+        if key in batch and np.shape(batch[key]) != (b, h, w):
+            raise ValueError(f"{where}: {key!r} must match the image size, shape ({b}, {h}, "
+                             f"{w}); got {np.shape(batch[key])}")
+
+
+class NonFiniteLossError(FloatingPointError):
+    """Training produced a NaN or infinite value; the run stopped before saving it."""
+
+
+def check_finite(metrics: dict, step: int, names=("loss", "grad_norm")) -> None:
+    """Raises NonFiniteLossError naming the step and the first non-finite metric."""
+    for name in names:
+        if name in metrics:
+            value = float(metrics[name])
+            if not math.isfinite(value):
+                raise NonFiniteLossError(f"non-finite {name} = {value} at step {step}")

@@ -1,0 +1,239 @@
+"""The training loop: ``train_and_evaluate(config, workdir)``.
+
+Writes into `workdir`:
+  metrics.jsonl    one JSON object per training log and per evaluation
+  summary.json     the final evaluation of every split, the config and timings
+  checkpoints/     orbax checkpoints (state + data iterator), the latest `keep` of them
+
+A run that finds checkpoints in `workdir` resumes from the latest one exactly: same
+parameters, optimiser state, step, RNG and position in the data stream.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Iterator
+
+import jax
+import ml_collections
+import numpy as np
+import tqdm
+
+from jaxprior import metrics as metrics_lib
+from jaxprior.data import augment as augment_lib
+from jaxprior.data import pipeline, sources
+from jaxprior.models import create_model
+from jaxprior.train import guards, mesh as mesh_lib, steps
+from jaxprior.train.checkpoint import Checkpointer
+from jaxprior.train.config import validate_config
+from jaxprior.train.state import TrainState, create_train_state, make_optimizer, split_model
+
+WORST_GROUP_MIN_COUNT = 10
+
+
+class MetricsLog:
+    """Appends JSON lines to a file (on process 0 only)."""
+
+    def __init__(self, path: str):
+        self.path = path
+        self._enabled = jax.process_index() == 0
+
+    def write(self, record: dict) -> None:
+        if self._enabled:
+            with open(self.path, "a") as f:
+                f.write(json.dumps(record, default=float) + "\n")
+
+
+class Trainer:
+    """Builds the model, state, steps and checkpointer from a config; trains; evaluates."""
+
+    def __init__(self, config: ml_collections.ConfigDict, workdir: str):
+        validate_config(config)
+        self.config = config
+        self.workdir = workdir
+        os.makedirs(workdir, exist_ok=True)
+        self.spec = sources.get_spec(config.dataset)
+        self.num_classes = (self.spec.num_classes if config.label_key == "label"
+                            else self.spec.num_species)
+        self.mesh = mesh_lib.make_mesh(config.num_devices)
+        self.local_batch = mesh_lib.local_batch_size(config.batch_size, self.mesh)
+        self.local_eval_batch = mesh_lib.local_batch_size(config.eval_batch_size, self.mesh)
+
+        model = create_model(config.model.name, num_classes=self.num_classes, seed=config.seed,
+                             **config.model.kwargs)
+        self.defs, params, model_state = split_model(model)
+        tx = make_optimizer(config.optimizer, config.num_steps)
+        repl, data = mesh_lib.replicated(self.mesh), mesh_lib.data_sharding(self.mesh)
+        self.state = jax.device_put(create_train_state(params, model_state, tx, config.seed),
+                                    repl)
+        objective = steps.cross_entropy_objective(config.label_key)
+        self.train_step = jax.jit(steps.make_train_step(self.defs, tx, objective),
+                                  in_shardings=(repl, data), out_shardings=(repl, repl),
+                                  donate_argnums=0)
+        self.eval_step = jax.jit(steps.make_eval_step(self.defs, config.label_key),
+                                 in_shardings=(repl, data), out_shardings=data)
+        self.checkpointer = Checkpointer(os.path.join(workdir, "checkpoints"),
+                                         save_every=config.checkpoint_every or config.num_steps,
+                                         keep=config.keep_checkpoints)
+        self.log = MetricsLog(os.path.join(workdir, "metrics.jsonl"))
+
+    # -- data ------------------------------------------------------------------------------
+    def load(self, split: str):
+        c = self.config
+        return sources.load_split(c.dataset, split, image_size=c.image_size, data_dir=c.data_dir)
+
+    def train_iterator(self):
+        c = self.config
+        aug = augment_lib.Augment(**c.augment) if (c.augment.max_shift or c.augment.flip) else None
+        return pipeline.train_batches(self.load(c.train_split), batch_size=self.local_batch,
+                                      seed=c.seed, augment=aug, num_threads=c.data_threads)
+
+    def _device_batch(self, batch: dict, where: str) -> dict:
+        guards.check_batch(batch, image_size=self.config.image_size,
+                           num_classes=self.num_classes, label_key=self.config.label_key,
+                           where=where)
+        return mesh_lib.shard_batch(batch, self.mesh)
+
+    # -- training --------------------------------------------------------------------------
+    def restore(self, data_iterator=None) -> int:
+        """Resumes from the latest checkpoint if there is one; returns the step."""
+        restored = self.checkpointer.restore_latest(self.state, data_iterator)
+        if restored is not None:
+            self.state = restored
+        return int(jax.device_get(self.state.step))
+
+    def fit(self, data_iterator: Iterator[dict], *, start_step: int = 0) -> None:
+        """Trains from `start_step` to ``config.num_steps`` on `data_iterator`'s batches.
+
+        Raises guards.NonFiniteLossError, after the pending checkpoints are written, if a
+        loss or gradient norm goes non-finite; no state from that step on is saved.
+        """
+        c = self.config
+        bar = tqdm.tqdm(total=c.num_steps, initial=start_step, desc="train", unit="step",
+                        disable=not c.progress or jax.process_index() != 0, dynamic_ncols=True)
+        window: list[dict] = []
+        pending = None  # (step, device metrics) of the last step, checked one step late
+        t0 = time.perf_counter()
+        try:
+            for step in range(start_step, c.num_steps):
+                batch = self._device_batch(next(data_iterator), f"train batch at step {step}")
+                self.state, metrics = self.train_step(self.state, batch)
+                if pending is not None:
+                    window.append(self._check(*pending))
+                pending = (step, metrics)
+                done = step + 1
+                if (c.checkpoint_every and done % c.checkpoint_every == 0) or done == c.num_steps:
+                    window.append(self._check(*pending))
+                    pending = None
+                    self.checkpointer.save(done, self.state, data_iterator, force=True)
+                if c.log_every and done % c.log_every == 0:
+                    if pending is not None:
+                        window.append(self._check(*pending))
+                        pending = None
+                    record = {k: float(np.mean([m[k] for m in window])) for k in window[0]}
+                    record.update(step=done, split="train",
+                                  steps_per_s=len(window) / (time.perf_counter() - t0))
+                    self.log.write(record)
+                    bar.set_postfix(loss=f"{record['loss']:.4f}")
+                    window, t0 = [], time.perf_counter()
+                if c.eval_every and done % c.eval_every == 0 and done != c.num_steps:
+                    self.evaluate_splits(done)
+                bar.update(1)
+        finally:
+            bar.close()
+            self.checkpointer.wait()
+
+    def _check(self, step: int, device_metrics: dict) -> dict:
+        host = {k: float(v) for k, v in jax.device_get(device_metrics).items()}
+        try:
+            guards.check_finite(host, step)
+        except guards.NonFiniteLossError as e:
+            self.checkpointer.wait()
+            latest = self.checkpointer.latest_step
+            kept = (f"the last good checkpoint (step {latest}) is kept in "
+                    f"{self.checkpointer.directory}" if latest is not None
+                    else "no checkpoint had been written yet")
+            raise guards.NonFiniteLossError(
+                f"training stopped: {e}; {kept}. Lower the learning rate or inspect that "
+                "step's batch before resuming.") from None
+        return host
+
+    # -- evaluation ------------------------------------------------------------------------
+    def evaluate(self, split: str) -> dict:
+        """Accuracy, balanced and group accuracies, and loss of the current state on `split`."""
+        outs = []
+        for i, batch in enumerate(pipeline.eval_batches(self.load(split),
+                                                        batch_size=self.local_eval_batch)):
+            device = self._device_batch(batch, f"{split} batch {i}")
+            result = mesh_lib.to_host(self.eval_step(self.state, device))
+            fields = mesh_lib.to_host({k: device[k] for k in ("label", "species", "background",
+                                                              "valid")})
+            outs.append({**result, **fields})
+        cat = {k: np.concatenate([o[k] for o in outs]) for k in outs[0]}
+        return summarise(cat, spec=self.spec, label_key=self.config.label_key,
+                         num_classes=self.num_classes)
+
+    def evaluate_splits(self, step: int) -> dict[str, dict]:
+        results = {}
+        for split in self.config.eval_splits:
+            results[split] = self.evaluate(split)
+            self.log.write({"step": step, "split": split, **results[split]})
+        return results
+
+
+def summarise(out: dict, *, spec: sources.DatasetSpec, label_key: str, num_classes: int
+              ) -> dict:
+    """Metrics of one split from per-example host arrays (prediction, labels, groups)."""
+    keep = out["valid"]
+    pred, target = out["prediction"], out[label_key]
+    result = {
+        "num_examples": int(keep.sum()),
+        "loss": float(np.mean(out["loss"][keep])),
+        "accuracy": metrics_lib.accuracy(pred, target, where=keep),
+        "balanced_accuracy": metrics_lib.balanced_accuracy(pred, target, num_classes=num_classes,
+                                                           where=keep),
+    }
+    groups = metrics_lib.group_accuracy(pred, target, (out["species"], out["background"]),
+                                        where=keep)
+    worst, worst_key = metrics_lib.worst_group_accuracy(groups, min_count=WORST_GROUP_MIN_COUNT)
+    result["worst_group_accuracy"] = worst
+    result["worst_group"] = (None if worst_key is None else
+                             f"{spec.name_of('species', worst_key[0])}@"
+                             f"{spec.name_of('background', worst_key[1])}")
+    for (s, b), (acc, count) in groups.items():
+        name = f"{spec.name_of('species', s)}@{spec.name_of('background', b)}"
+        result[f"group/{name}"] = acc
+        result[f"count/{name}"] = count
+    label_groups = metrics_lib.group_accuracy(pred, target, (out["label"], out["background"]),
+                                              where=keep)
+    for (c, b), (acc, count) in label_groups.items():
+        name = f"{spec.name_of('label', c)}@{spec.name_of('background', b)}"
+        result[f"label_group/{name}"] = acc
+        result[f"count/label_group/{name}"] = count
+    return result
+
+
+def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str) -> dict:
+    """Trains per `config` in `workdir` (resuming if it holds checkpoints), evaluates every
+    ``config.eval_splits`` split, writes ``summary.json`` and returns the summary."""
+    if config.get("distributed", False):
+        jax.distributed.initialize()
+    validate_config(config)
+    sources.prepare(config.dataset, data_dir=config.data_dir)
+    trainer = Trainer(config, workdir)
+    data_iterator = trainer.train_iterator()
+    start = trainer.restore(data_iterator)
+    t0 = time.perf_counter()
+    trainer.fit(data_iterator, start_step=start)
+    train_time = time.perf_counter() - t0
+    results = trainer.evaluate_splits(config.num_steps)
+    trainer.checkpointer.close()
+    summary = {"config": config.to_dict(), "resumed_from_step": start,
+               "train_time_s": train_time, "num_devices": int(trainer.mesh.devices.size),
+               "backend": jax.default_backend(), "metrics": results}
+    if jax.process_index() == 0:
+        with open(os.path.join(workdir, "summary.json"), "w") as f:
+            json.dump(summary, f, indent=1, default=float)
+    return summary
