@@ -159,6 +159,11 @@ def _synthetic_builder(dataset: str, data_dir: str | None):
     return synthetic_birds.SyntheticBirds(config=config, data_dir=data_dir)
 
 
+def synthetic_image_size(dataset: str) -> int:
+    """The image side of a synthetic_birds config ("synthetic_birds/64px" -> 64)."""
+    return _synthetic_builder(dataset, None).builder_config.image_size
+
+
 def prepare(dataset: str, *, data_dir: str | None = None) -> None:
     """Generates the synthetic benchmark if it is not on disk yet (a no-op afterwards)."""
     if get_spec(dataset).name == "synthetic_birds":

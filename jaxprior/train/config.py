@@ -44,14 +44,19 @@ def base_config() -> ml_collections.ConfigDict:
     c.num_devices = config_dict.placeholder(int)  # None: all local devices
     c.distributed = False  # call jax.distributed.initialize() (multi-host)
     c.progress = True  # tqdm progress bar
+    # "split/metric" rows of the headline table of a multi-seed run.
+    c.report_metrics = ("test/accuracy", "test_shift/accuracy", "test_shift/worst_group_accuracy")
     return c
+
+
+FREE_FORM = ("model.kwargs",)  # dicts whose keys belong to someone else (the model)
 
 
 def _flat_keys(d, prefix="") -> dict[str, object]:
     out = {}
     for key, value in d.items():
         name = f"{prefix}{key}"
-        if isinstance(value, (dict, ml_collections.ConfigDict)) and name != "model.kwargs":
+        if isinstance(value, (dict, ml_collections.ConfigDict)) and name not in FREE_FORM:
             out.update(_flat_keys(value, name + "."))
         else:
             out[name] = value

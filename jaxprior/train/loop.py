@@ -55,6 +55,10 @@ class Trainer:
         self.workdir = workdir
         os.makedirs(workdir, exist_ok=True)
         self.spec = sources.get_spec(config.dataset)
+        for split in (config.train_split, *config.eval_splits):
+            if split not in self.spec.splits:
+                raise ValueError(f"unknown split {split!r} of dataset {config.dataset!r} in the "
+                                 f"config; expected one of {sorted(self.spec.splits)}")
         self.num_classes = (self.spec.num_classes if config.label_key == "label"
                             else self.spec.num_species)
         self.mesh = mesh_lib.make_mesh(config.num_devices)

@@ -1,0 +1,187 @@
+"""Train-step time of jaxprior's models, and of the same models in PyTorch if installed.
+
+For ResNet-20, ResNet-18 and VGG-16-BN at 32x32 and 64x64: ms/step, images/s and
+GFLOP/s (FLOPs from XLA's cost analysis of the compiled step) of jaxprior's sharded
+train step (forward, cross-entropy, backward, SGD-momentum update), on one device and,
+on a CPU host, data-parallel over `--cpu-devices` CPU devices (the way jaxprior's
+entry points run on CPU); with jaxprior's conv fast path ("auto") and with plain XLA
+convolutions ("xla"); then the PyTorch equivalent on the same CPU threads, and the time
+ratio jaxprior/PyTorch. Writes a markdown table.
+
+  python benchmarks/step_time.py --out benchmarks/results/step_time_cpu.md
+
+Runs for several minutes on a 2-core CPU. Timings are medians over --steps steps after
+--warmup steps.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import statistics
+import time
+
+import jax
+import numpy as np
+
+from jaxprior import runtime
+
+from jaxprior.models import create_model
+from jaxprior.train import mesh as mesh_lib
+from jaxprior.train.config import base_config
+from jaxprior.train.state import create_train_state, make_optimizer, split_model
+from jaxprior.train.steps import cross_entropy_objective, make_train_step
+
+MODELS = ("resnet20", "resnet18", "vgg16_bn")
+NUM_CLASSES = 10
+
+
+def time_jax(name: str, size: int, batch: int, impl: str, steps: int, warmup: int,
+             devices: int):
+    mesh = mesh_lib.make_mesh(devices)
+    repl, shard = mesh_lib.replicated(mesh), mesh_lib.data_sharding(mesh)
+    model = create_model(name, num_classes=NUM_CLASSES, conv_impl=impl)
+    defs, params, model_state = split_model(model)
+    opt = base_config().optimizer
+    opt.schedule, opt.weight_decay, opt.nesterov = "constant", 0.0, False
+    tx = make_optimizer(opt, 1000)
+    state = jax.device_put(create_train_state(params, model_state, tx, 0), repl)
+    step = jax.jit(make_train_step(defs, tx, cross_entropy_objective()),
+                   in_shardings=(repl, shard), out_shardings=(repl, repl), donate_argnums=0)
+    rng = np.random.default_rng(0)
+    data = mesh_lib.shard_batch(
+        {"image": rng.integers(0, 256, (batch, size, size, 3), np.uint8),
+         "label": rng.integers(0, NUM_CLASSES, batch)}, mesh)
+    compiled = step.lower(state, data).compile()
+    cost = compiled.cost_analysis()
+    cost = cost[0] if isinstance(cost, (list, tuple)) else cost
+    flops = float(cost.get("flops", float("nan")))
+    times = []
+    for i in range(warmup + steps):
+        t0 = time.perf_counter()
+        state, metrics = compiled(state, data)
+        jax.block_until_ready(metrics)
+        if i >= warmup:
+            times.append(time.perf_counter() - t0)
+    return statistics.median(times), flops
+
+
+def _torch_model(name: str):
+    import torch
+    from torch import nn
+
+    def bn_conv(cin, cout, stride=1):
+        return [nn.Conv2d(cin, cout, 3, stride, 1, bias=False), nn.BatchNorm2d(cout)]
+
+    class Block(nn.Module):
+        def __init__(self, cin, cout, stride):
+            super().__init__()
+            self.body = nn.Sequential(*bn_conv(cin, cout, stride), nn.ReLU(),
+                                      *bn_conv(cout, cout))
+            self.proj = (nn.Sequential(nn.Conv2d(cin, cout, 1, stride, bias=False),
+                                       nn.BatchNorm2d(cout))
+                         if stride != 1 or cin != cout else nn.Identity())
+
+        def forward(self, x):
+            return torch.relu(self.body(x) + self.proj(x))
+
+    if name == "vgg16_bn":
+        layers, cin = [], 3
+        for b, block in enumerate(((64, 64), (128, 128), (256,) * 3, (512,) * 3, (512,) * 3)):
+            for w in block:
+                layers += [*bn_conv(cin, w), nn.ReLU()]
+                cin = w
+            if b < 4:
+                layers.append(nn.MaxPool2d(2))
+        head = [nn.Linear(512, 512), nn.ReLU(), nn.Linear(512, NUM_CLASSES)]
+        return nn.Sequential(*layers, nn.AdaptiveAvgPool2d(1), nn.Flatten(), *head)
+    stages, widths = {"resnet20": ((3, 3, 3), (16, 32, 64)),
+                      "resnet18": ((2, 2, 2, 2), (64, 128, 256, 512))}[name]
+    layers, cin = [*bn_conv(3, widths[0]), nn.ReLU()], widths[0]
+    for s, (n, w) in enumerate(zip(stages, widths)):
+        for i in range(n):
+            layers.append(Block(cin, w, 2 if s > 0 and i == 0 else 1))
+            cin = w
+    return nn.Sequential(*layers, nn.AdaptiveAvgPool2d(1), nn.Flatten(),
+                         nn.Linear(cin, NUM_CLASSES))
+
+
+def time_torch(name: str, size: int, batch: int, steps: int, warmup: int):
+    import torch
+
+    torch.manual_seed(0)
+    model = _torch_model(name)
+    opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+    x = torch.randint(0, 256, (batch, 3, size, size), dtype=torch.uint8)
+    y = torch.randint(0, NUM_CLASSES, (batch,))
+    times = []
+    for i in range(warmup + steps):
+        t0 = time.perf_counter()
+        opt.zero_grad(set_to_none=True)
+        loss = torch.nn.functional.cross_entropy(model((x.float() / 255 - 0.5) / 0.25), y)
+        loss.backward()
+        opt.step()
+        if i >= warmup:
+            times.append(time.perf_counter() - t0)
+    return statistics.median(times)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--models", default=",".join(MODELS))
+    parser.add_argument("--sizes", default="32,64")
+    parser.add_argument("--batch", type=int, default=32)
+    parser.add_argument("--steps", type=int, default=5)
+    parser.add_argument("--warmup", type=int, default=2)
+    parser.add_argument("--no-xla-baseline", action="store_true",
+                        help="skip the plain-XLA-convolution column")
+    parser.add_argument("--cpu-devices", type=int, default=None,
+                        help="CPU devices to split the host into (default: one per core)")
+    parser.add_argument("--out", default=None, help="markdown file to write the table to")
+    args = parser.parse_args()
+    runtime.configure_cpu_devices(args.cpu_devices)
+    try:
+        import torch
+
+        torch_version = torch.__version__
+    except ImportError:
+        torch_version = None
+
+    n = jax.device_count()
+    header = (f"| model | input | batch | 1 device ms/step | {n} devices ms/step | images/s | "
+              f"GFLOP/s | {n} devices, plain-XLA conv ms/step | PyTorch ms/step | "
+              "jaxprior / PyTorch |")
+    rows = [header, "|" + "---|" * 10]
+    print(header, flush=True)
+    for name in args.models.split(","):
+        for size in (int(s) for s in args.sizes.split(",")):
+            run = dict(steps=args.steps, warmup=args.warmup)
+            t1, flops = time_jax(name, size, args.batch, "auto", devices=1, **run)
+            t, _ = time_jax(name, size, args.batch, "auto", devices=n, **run)
+            t_xla = (float("nan") if args.no_xla_baseline else
+                     time_jax(name, size, args.batch, "xla", devices=n, **run)[0])
+            t_torch = (time_torch(name, size, args.batch, args.steps, args.warmup)
+                       if torch_version else float("nan"))
+            best = min(t1, t)
+            row = (f"| {name} | {size}x{size} | {args.batch} | {t1 * 1e3:.1f} | {t * 1e3:.1f} | "
+                   f"{args.batch / best:.0f} | {flops / best / 1e9:.1f} | {t_xla * 1e3:.1f} | "
+                   f"{t_torch * 1e3:.1f} | {best / t_torch:.2f} |")
+            rows.append(row)
+            print(row, flush=True)
+    machine = (f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, "
+               f"jax {jax.__version__} ({jax.default_backend()}), "
+               f"torch {torch_version or 'not installed'}")
+    text = ("\n".join(rows) + f"\n\nMachine: {machine}. Command: `python benchmarks/step_time.py "
+            f"--batch {args.batch} --steps {args.steps}`; medians over {args.steps} steps. "
+            "images/s, GFLOP/s and the ratio use the faster of the two jaxprior columns; "
+            "FLOPs are XLA's count for the whole (1-device) step.\n")
+    if args.out:
+        os.makedirs(os.path.dirname(args.out) or ".", exist_ok=True)
+        with open(args.out, "w") as f:
+            f.write(text)
+    print("\n" + machine)
+
+
+if __name__ == "__main__":
+    main()

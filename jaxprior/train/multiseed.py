@@ -1,0 +1,112 @@
+"""Runs one config over several seeds and reports mean +- std of every metric.
+
+Writes ``results.json`` (every seed's value and the mean/std of every split/metric) and
+``results.md`` (the headline table, then every scalar metric) into the workdir; each
+seed trains in ``workdir/seed_<s>`` and resumes there if interrupted.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import platform
+import subprocess
+import time
+
+import jax
+import ml_collections
+import numpy as np
+
+from jaxprior.train.loop import train_and_evaluate
+
+
+def _commit() -> str:
+    try:
+        here = os.path.dirname(os.path.abspath(__file__))
+        out = subprocess.run(["git", "-C", here, "rev-parse", "--short", "HEAD"],
+                             capture_output=True, text=True, timeout=10)
+        dirty = subprocess.run(["git", "-C", here, "status", "--porcelain", "--untracked-files=no"],
+                               capture_output=True, text=True, timeout=10).stdout.strip()
+        return out.stdout.strip() + ("+uncommitted changes" if dirty else "") or "unknown"
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+
+
+def machine_description() -> str:
+    devices = jax.devices()
+    kind = devices[0].device_kind if devices else "?"
+    return (f"{platform.machine()} {platform.system()}, {os.cpu_count()} CPUs, "
+            f"{len(devices)} x {jax.default_backend()} device ({kind}), jax {jax.__version__}")
+
+
+def aggregate(summaries: list[dict]) -> dict[str, dict]:
+    """{ "split/metric": {"mean", "std", "values"} } over seeds, for numeric metrics."""
+    keys = sorted({f"{split}/{m}" for s in summaries for split, ms in s["metrics"].items()
+                   for m, v in ms.items() if isinstance(v, (int, float))})
+    out = {}
+    for key in keys:
+        split, metric = key.split("/", 1)
+        values = [s["metrics"].get(split, {}).get(metric, float("nan")) for s in summaries]
+        finite = [v for v in values if v is not None and math.isfinite(v)]
+        out[key] = {"mean": float(np.mean(finite)) if finite else float("nan"),
+                    "std": float(np.std(finite, ddof=1)) if len(finite) > 1 else 0.0,
+                    "values": values}
+    return out
+
+
+def _fmt(stat: dict) -> str:
+    return f"{stat['mean']:.4f} ± {stat['std']:.4f}"
+
+
+def markdown_table(stats: dict[str, dict], rows) -> str:
+    lines = ["| split / metric | mean ± std | per seed |", "|---|---|---|"]
+    for key in rows:
+        if key in stats:
+            per_seed = ", ".join(f"{v:.4f}" for v in stats[key]["values"])
+            lines.append(f"| {key} | {_fmt(stats[key])} | {per_seed} |")
+        else:
+            lines.append(f"| {key} | (not measured) | |")
+    return "\n".join(lines)
+
+
+def run_seeds(config: ml_collections.ConfigDict, workdir: str, seeds, *, command: str = ""
+              ) -> dict:
+    """Trains and evaluates `config` once per seed; writes and returns the results."""
+    seeds = [int(s) for s in seeds]
+    if not seeds:
+        raise ValueError("run_seeds needs at least one seed")
+    os.makedirs(workdir, exist_ok=True)
+    summaries, t0 = [], time.perf_counter()
+    for seed in seeds:
+        c = ml_collections.ConfigDict(config.to_dict())
+        c.seed = seed
+        print(f"== seed {seed} ({len(summaries) + 1}/{len(seeds)}) -> "
+              f"{os.path.join(workdir, f'seed_{seed}')}", flush=True)
+        summaries.append(train_and_evaluate(c, os.path.join(workdir, f"seed_{seed}")))
+    stats = aggregate(summaries)
+    results = {
+        "seeds": seeds, "command": command, "commit": _commit(),
+        "machine": machine_description(), "wall_time_s": time.perf_counter() - t0,
+        "config": config.to_dict(), "metrics": stats,
+    }
+    scalar = sorted(k for k in stats if "group/" not in k and "count/" not in k)
+    groups = sorted(k for k in stats if "label_group/" in k)
+    headline = list(config.report_metrics)
+    md = "\n\n".join([
+        f"# Results: {os.path.basename(os.path.abspath(workdir))}",
+        f"Mean ± sample std over seeds {seeds}. Command: `{command}`  \n"
+        f"Commit {results['commit']}; machine: {results['machine']}; "
+        f"wall time {results['wall_time_s'] / 60:.1f} min.",
+        "## Headline\n\n" + markdown_table(stats, headline),
+        "## Every split and scalar metric\n\n" + markdown_table(stats, scalar),
+        "## Class x background groups\n\n" + markdown_table(stats, groups),
+        "Per species x background group accuracies are in results.json.",
+    ])
+    if jax.process_index() == 0:
+        with open(os.path.join(workdir, "results.json"), "w") as f:
+            json.dump(results, f, indent=1)
+        with open(os.path.join(workdir, "results.md"), "w") as f:
+            f.write(md + "\n")
+    results["headline_table"] = markdown_table(stats, headline)
+    return results

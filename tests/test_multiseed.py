@@ -1,0 +1,41 @@
+"""Multi-seed aggregation and the results table."""
+
+import json
+import math
+
+from jaxprior.train import multiseed
+
+
+def _summary(acc, worst):
+    return {"metrics": {"test": {"accuracy": acc, "worst_group": "kea@sky",
+                                 "label_group/other@forest_floor": worst}}}
+
+
+def test_aggregate_mean_and_sample_std():
+    stats = multiseed.aggregate([_summary(0.9, 0.5), _summary(0.8, float("nan")),
+                                 _summary(0.7, 0.7)])
+    assert math.isclose(stats["test/accuracy"]["mean"], 0.8)
+    assert math.isclose(stats["test/accuracy"]["std"], 0.1)
+    # A metric missing (nan) in one seed is averaged over the seeds that have it.
+    assert math.isclose(stats["test/label_group/other@forest_floor"]["mean"], 0.6)
+    assert "test/worst_group" not in stats  # non-numeric
+
+
+def test_markdown_table_rows():
+    stats = multiseed.aggregate([_summary(0.9, 0.5), _summary(0.7, 0.7)])
+    table = multiseed.markdown_table(stats, ["test/accuracy", "test/missing"])
+    assert "| test/accuracy | 0.8000 ± 0.1414 | 0.9000, 0.7000 |" in table
+    assert "| test/missing | (not measured) | |" in table
+
+
+def test_run_seeds_writes_results(tiny_config, tmp_path):
+    tiny_config.num_steps = 2
+    tiny_config.report_metrics = ("test/accuracy", "test_shift/accuracy")
+    results = multiseed.run_seeds(tiny_config, str(tmp_path), [0, 1], command="pytest")
+    saved = json.loads((tmp_path / "results.json").read_text())
+    assert saved["seeds"] == [0, 1] and saved["command"] == "pytest"
+    assert len(saved["metrics"]["test/accuracy"]["values"]) == 2
+    md = (tmp_path / "results.md").read_text()
+    assert "test_shift/accuracy" in md and "Mean ± sample std over seeds [0, 1]" in md
+    assert (tmp_path / "seed_1" / "summary.json").exists()
+    assert results["headline_table"].startswith("| split / metric")

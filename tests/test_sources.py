@@ -1,0 +1,70 @@
+"""Dataset registry and the real-dataset adapters (offline, under tfds mock_data)."""
+
+import numpy as np
+import pytest
+import tensorflow_datasets as tfds
+
+from jaxprior.data import sources
+
+
+def _check_common(ex, size, spec):
+    assert set(ex) == set(sources.EXAMPLE_KEYS)
+    assert ex["image"].shape == (size, size, 3) and ex["image"].dtype == np.uint8
+    for key in ("bird_mask", "head_mask"):
+        assert ex[key].shape == (size, size) and ex[key].dtype == np.uint8
+        assert set(np.unique(ex[key])) <= {0, 1}
+    assert ex["head_box"].shape == (4,) and ex["head_box"].dtype == np.float32
+    assert 0 <= ex["label"] < spec.num_classes
+    assert 0 <= ex["species"] < spec.num_species
+    assert ex["background"] == ex["shape_id"] == ex["texture_id"] == -1
+
+
+@pytest.mark.parametrize("name", ["oxford_iiit_pet", "caltech_birds2011", "cifar100", "cifar10"])
+@pytest.mark.parametrize("split", ["train", "test"])
+def test_adapter_maps_to_the_common_example(name, split):
+    spec = sources.get_spec(name)
+    with tfds.testing.mock_data(num_examples=6, policy=tfds.testing.MockPolicy.USE_CODE):
+        ds = sources.load_split(name, split, image_size=24)
+        examples = [ds[i] for i in range(3)]
+    for ex in examples:
+        _check_common(ex, 24, spec)
+    if not spec.has_masks:
+        assert all(ex["bird_mask"].sum() == 0 for ex in examples)
+
+
+def test_pet_adapter_semantics():
+    raw = {
+        "image": np.full((10, 20, 3), 7, np.uint8),
+        "segmentation_mask": np.array([1, 2, 3, 2] * 50, np.uint8).reshape(10, 20, 1),
+        "label": 36, "species": 1,
+        "head_bbox": np.array([0.0, 0.5, 0.5, 1.0], np.float32),
+    }
+    ex = sources.DATASETS["oxford_iiit_pet"].adapter(raw, 8)
+    assert ex["label"] == 1 and ex["species"] == 36  # task: cat vs dog; fine: breed
+    assert ex["image"].shape == (8, 8, 3) and np.all(ex["image"] == 7)
+    # Trimap: pet (1) and border (3) are the pet, 2 is background.
+    assert 0 < ex["bird_mask"].mean() < 1
+    np.testing.assert_array_equal(ex["head_mask"], sources.box_mask(raw["head_bbox"], 8))
+    assert ex["head_mask"][:4, 4:].all() and not ex["head_mask"][4:].any()
+
+
+def test_cifar100_uses_coarse_labels_as_the_task():
+    raw = {"image": np.zeros((32, 32, 3), np.uint8), "label": 77, "coarse_label": 13}
+    ex = sources.DATASETS["cifar100"].adapter(raw, 32)
+    assert (ex["label"], ex["species"]) == (13, 77)
+
+
+def test_grey_images_become_rgb():
+    ex = sources.common_example(np.zeros((5, 5), np.uint8), size=4, label=0, species=0)
+    assert ex["image"].shape == (4, 4, 3)
+
+
+def test_unknown_dataset_and_split_and_size_raise(data_dir):
+    with pytest.raises(ValueError, match="unknown dataset 'imagenet'"):
+        sources.load_split("imagenet", "train", image_size=32)
+    with pytest.raises(ValueError, match="unknown split 'valid'"):
+        sources.load_split("synthetic_birds/tiny", "valid", image_size=32, data_dir=data_dir)
+    with pytest.raises(ValueError, match="unknown synthetic_birds config 'huge'"):
+        sources.load_split("synthetic_birds/huge", "train", image_size=32, data_dir=data_dir)
+    with pytest.raises(ValueError, match="32x32 images but image_size=64"):
+        sources.load_split("synthetic_birds/tiny", "train", image_size=64, data_dir=data_dir)

@@ -1,0 +1,179 @@
+"""Training core: validation, determinism, sharding equivalence, NaN guard, resume."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import jax
+import numpy as np
+import pytest
+
+from jaxprior.train import NonFiniteLossError, Trainer, check_batch, train_and_evaluate
+from jaxprior.train.config import base_config, validate_config
+from tests.conftest import repo_root
+
+
+def _losses(config, workdir, n):
+    trainer = Trainer(config, str(workdir))
+    it = trainer.train_iterator()
+    losses = []
+    for step in range(n):
+        batch = trainer._device_batch(next(it), f"step {step}")
+        trainer.state, metrics = trainer.train_step(trainer.state, batch)
+        losses.append(float(metrics["loss"]))
+    return losses, trainer
+
+
+# -- config and inputs ----------------------------------------------------------------------
+def test_unknown_config_key_raises():
+    c = base_config()
+    c.unlock()
+    c.optimizer.lerning_rate = 0.1
+    with pytest.raises(ValueError, match="unknown config key 'optimizer.lerning_rate'"):
+        validate_config(c)
+
+
+@pytest.mark.parametrize("key,value,match", [
+    ("batch_size", 0, "batch_size"), ("label_key", "breed", "label_key"),
+    ("optimizer.name", "lamb", "optimizer.name"), ("eval_every", -1, "eval_every"),
+])
+def test_bad_config_values_raise(key, value, match):
+    c = base_config()
+    section, _, name = key.rpartition(".")
+    setattr(c[section] if section else c, name, value)
+    with pytest.raises(ValueError, match=match):
+        validate_config(c)
+
+
+def test_unknown_model_kwarg_raises(tiny_config, tmp_path):
+    tiny_config.model.kwargs = {"width": 4, "depth": 50}
+    with pytest.raises(ValueError, match="does not accept"):
+        Trainer(tiny_config, str(tmp_path))
+
+
+def test_batch_not_divisible_over_devices_raises(tiny_config, tmp_path):
+    tiny_config.batch_size = 12
+    with pytest.raises(ValueError, match="does not divide over 8 devices"):
+        Trainer(tiny_config, str(tmp_path))
+
+
+def _batch(**overrides):
+    batch = {"image": np.zeros((4, 8, 8, 3), np.uint8), "label": np.array([0, 1, 1, 0]),
+             "bird_mask": np.zeros((4, 8, 8), np.uint8)}
+    batch.update(overrides)
+    return batch
+
+
+@pytest.mark.parametrize("overrides,match", [
+    (dict(image=np.zeros((4, 8, 8), np.uint8)), r"rank 4 \[B, H, W, 3\], got shape \(4, 8, 8\)"),
+    (dict(image=np.zeros((4, 8, 8, 3), np.int32)), "uint8 .* got dtype int32"),
+    (dict(image=np.zeros((4, 9, 9, 3), np.uint8)), "must be 8x8 .* got 9x9"),
+    (dict(label=np.array([0, 1, 2, 0])), r"out of range: got 2, expected values in \[0, 2\)"),
+    (dict(label=np.array([0.0, 1, 1, 0])), "integers"),
+    (dict(bird_mask=np.zeros((4, 4, 4), np.uint8)), "'bird_mask' must match the image size"),
+])
+def test_bad_batches_raise_value_errors(overrides, match):
+    with pytest.raises(ValueError, match=match):
+        check_batch(_batch(**overrides), image_size=8, num_classes=2, label_key="label",
+                    where="train batch at step 3")
+
+
+def test_missing_label_field_raises():
+    batch = _batch()
+    del batch["label"]
+    with pytest.raises(ValueError, match="no 'label' field"):
+        check_batch(batch, image_size=8, num_classes=2, label_key="label")
+
+
+def test_unknown_split_in_config_raises_before_training(tiny_config, tmp_path):
+    tiny_config.eval_splits = ("test", "holdout")
+    with pytest.raises(ValueError, match="unknown split 'holdout'"):
+        train_and_evaluate(tiny_config, str(tmp_path))
+    assert not (tmp_path / "checkpoints").exists()
+
+
+# -- determinism and sharding ------------------------------------------------------------
+def test_same_seed_same_first_losses(tiny_config, tmp_path):
+    a, _ = _losses(tiny_config, tmp_path / "a", 3)
+    b, _ = _losses(tiny_config, tmp_path / "b", 3)
+    assert a == b
+    tiny_config.seed = 1
+    c, _ = _losses(tiny_config, tmp_path / "c", 3)
+    assert a != c
+
+
+def test_eight_devices_follow_the_one_device_trajectory(tiny_config, tmp_path):
+    assert jax.device_count() == 8
+    tiny_config.num_devices = 1
+    one, t1 = _losses(tiny_config, tmp_path / "one", 5)
+    tiny_config.num_devices = 8
+    eight, t8 = _losses(tiny_config, tmp_path / "eight", 5)
+    assert t8.mesh.devices.size == 8 and t1.mesh.devices.size == 1
+    np.testing.assert_allclose(eight, one, rtol=1e-5)
+    p1, p8 = jax.tree.leaves(t1.state.params), jax.tree.leaves(t8.state.params)
+    for a, b in zip(p1, p8):
+        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5)
+
+
+# -- NaN guard ---------------------------------------------------------------------------
+def test_nan_guard_stops_on_a_poisoned_batch_and_keeps_the_checkpoint(tiny_config, tmp_path):
+    tiny_config.num_steps, tiny_config.checkpoint_every = 10, 3
+    trainer = Trainer(tiny_config, str(tmp_path))
+    clean = trainer.train_iterator()
+
+    def poisoned():
+        for step in range(100):
+            batch = next(clean)
+            if step == 7:
+                batch = dict(batch, image=np.full(batch["image"].shape, np.nan, np.float32))
+            yield batch
+
+    with pytest.raises(NonFiniteLossError, match=r"non-finite loss = nan at step 7.*step 6"):
+        trainer.fit(poisoned())
+    assert trainer.checkpointer.latest_step == 6
+    resumed = Trainer(tiny_config, str(tmp_path))
+    assert resumed.restore() == 6
+    assert all(np.isfinite(x).all() for x in jax.tree.leaves(resumed.state.params))
+
+
+# -- resume after SIGKILL ------------------------------------------------------------------
+def _train_cmd(workdir, data_dir, steps):
+    return [sys.executable, "-m", "experiments.train", "--config", "tests/tiny_config.py",
+            "--workdir", str(workdir), f"--config.data_dir={data_dir}",
+            f"--config.num_steps={steps}", "--config.checkpoint_every=5",
+            "--config.log_every=5", "--cpu_devices=2"]
+
+
+def test_run_killed_mid_training_resumes_to_the_same_result(data_dir, tmp_path):
+    steps = 150
+    env = dict(os.environ, XLA_FLAGS="", PYTHONUNBUFFERED="1")
+    ref = subprocess.run(_train_cmd(tmp_path / "ref", data_dir, steps), cwd=repo_root(),
+                         env=env, capture_output=True, text=True, timeout=300)
+    assert ref.returncode == 0, ref.stderr[-3000:]
+
+    work = tmp_path / "killed"
+    proc = subprocess.Popen(_train_cmd(work, data_dir, steps), cwd=repo_root(), env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 240
+    while time.time() < deadline and proc.poll() is None:
+        ckpts = work / "checkpoints"
+        if ckpts.exists() and any(p.name.isdigit() for p in ckpts.iterdir()):
+            proc.send_signal(signal.SIGKILL)
+            break
+        time.sleep(0.02)
+    assert proc.wait(timeout=60) == -signal.SIGKILL, "the run ended before it could be killed"
+    assert not (work / "summary.json").exists()
+
+    resumed = subprocess.run(_train_cmd(work, data_dir, steps), cwd=repo_root(), env=env,
+                             capture_output=True, text=True, timeout=300)
+    assert resumed.returncode == 0, resumed.stderr[-3000:]
+    import json
+
+    a = json.loads((tmp_path / "ref" / "summary.json").read_text())
+    b = json.loads((work / "summary.json").read_text())
+    assert 0 < b["resumed_from_step"] < steps
+    for split in a["metrics"]:
+        for metric in ("loss", "accuracy", "balanced_accuracy"):
+            assert b["metrics"][split][metric] == a["metrics"][split][metric], (split, metric)
