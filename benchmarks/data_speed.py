@@ -69,17 +69,18 @@ def main():
             next(it)
         batches = 20 * 128 / (time.perf_counter() - t0)
     rows += [
-        f"| TFDS build of `synthetic_birds/64px` (18,000 images, 5 splits), s | | {build:.1f} "
-        f"({n / build:.0f} images/s) | |",
+        (f"| TFDS build of `synthetic_birds/64px` (18,000 images, 5 splits), s | | {build:.1f} "
+         f"({n / build:.0f} images/s) | |"),
         f"| read + decode from array_record, examples/s | | {read:.0f} | |",
-        f"| grain training batches (read, augment, batch of 128; 2 threads), examples/s | | "
-        f"{batches:.0f} | |",
+        ("| grain training batches (read, augment, batch of 128; 2 threads), examples/s | | "
+         f"{batches:.0f} | |"),
     ]
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     text = "\n".join(rows) + (
         f"\n\nMachine: {platform.machine()}, {cores} core(s) available to the process "
-        f"({os.cpu_count()} CPUs), numpy {np.__version__}. Command: `python "
-        f"benchmarks/data_speed.py` (rendering: batches of {args.batch}, median of "
+        f"({os.cpu_count()} CPUs), numpy {np.__version__}. Command: "
+        f"`{'taskset -c 0 ' if cores == 1 else ''}python benchmarks/data_speed.py` "
+        f"(rendering: batches of {args.batch}, median of "
         f"{args.repeats}).\n")
     print(text)
     if args.out:

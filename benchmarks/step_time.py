@@ -26,7 +26,6 @@ import jax
 import numpy as np
 
 from jaxprior import runtime
-
 from jaxprior.models import create_model
 from jaxprior.train import mesh as mesh_lib
 from jaxprior.train.config import base_config
@@ -99,7 +98,7 @@ def _torch_model(name: str):
     stages, widths = {"resnet20": ((3, 3, 3), (16, 32, 64)),
                       "resnet18": ((2, 2, 2, 2), (64, 128, 256, 512))}[name]
     layers, cin = [*bn_conv(3, widths[0]), nn.ReLU()], widths[0]
-    for s, (n, w) in enumerate(zip(stages, widths)):
+    for s, (n, w) in enumerate(zip(stages, widths, strict=True)):
         for i in range(n):
             layers.append(Block(cin, w, 2 if s > 0 and i == 0 else 1))
             cin = w

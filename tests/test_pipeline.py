@@ -20,7 +20,7 @@ def test_same_seed_same_batches_other_seed_other_batches(train_source):
     make = lambda seed: pipeline.train_batches(train_source, batch_size=8, seed=seed,
                                                augment=augment.Augment(), num_threads=1)
     a, b, c = _take(make(0), 3), _take(make(0), 3), _take(make(1), 3)
-    for x, y in zip(a, b):
+    for x, y in zip(a, b, strict=True):
         for key in x:
             np.testing.assert_array_equal(x[key], y[key])
     assert not np.array_equal(a[0]["image"], c[0]["image"])
@@ -35,7 +35,7 @@ def test_iterator_state_resumes_exactly_across_epochs(train_source):
     resumed = pipeline.train_batches(train_source, batch_size=64, seed=3,
                                      augment=augment.Augment())
     resumed.set_state(state)
-    for x, y in zip(expected, _take(resumed, 3)):
+    for x, y in zip(expected, _take(resumed, 3), strict=True):
         np.testing.assert_array_equal(x["image"], y["image"])
 
 

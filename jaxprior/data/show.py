@@ -14,10 +14,10 @@ import argparse
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
 
-from jaxprior.data import sources  # noqa: E402
+from jaxprior.data import sources
 
 
 def _caption(ex: dict, spec: sources.DatasetSpec) -> str:
@@ -37,7 +37,7 @@ def draw_grid(examples: list[dict], spec: sources.DatasetSpec, *, cols: int = 8)
     fig, axes = plt.subplots(rows, cols, figsize=(1.9 * cols, 2.2 * rows), squeeze=False)
     for ax in axes.ravel():
         ax.axis("off")
-    for ax, ex in zip(axes.ravel(), examples):
+    for ax, ex in zip(axes.ravel(), examples, strict=False):
         image = ex["image"]
         size = image.shape[0]
         ax.imshow(image, interpolation="nearest")

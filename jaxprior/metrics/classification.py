@@ -47,7 +47,7 @@ def group_accuracy(predictions, labels, groups: Sequence[np.ndarray], *, where=N
     counts = np.bincount(inverse, minlength=len(uniq))
     hits = np.bincount(inverse, weights=correct, minlength=len(uniq))
     return {tuple(int(x) for x in key): (float(h / c), int(c))
-            for key, h, c in zip(uniq, hits, counts)}
+            for key, h, c in zip(uniq, hits, counts, strict=True)}
 
 
 def worst_group_accuracy(group_acc: dict[tuple[int, ...], tuple[float, int]], *,

@@ -21,5 +21,16 @@ def create_model(name: str, *, num_classes: int, seed: int = 0, **kwargs) -> nnx
                          ) from None
 
 
-__all__ = ["Conv", "Heads", "MODELS", "ResNet", "VGG", "choose_impl", "conv2d", "create_model",
-           "resnet18", "resnet20", "vgg16_bn"]
+__all__ = [
+    "MODELS",
+    "VGG",
+    "Conv",
+    "Heads",
+    "ResNet",
+    "choose_impl",
+    "conv2d",
+    "create_model",
+    "resnet18",
+    "resnet20",
+    "vgg16_bn",
+]

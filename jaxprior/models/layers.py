@@ -16,6 +16,7 @@ from flax import nnx
 from jax import lax
 
 IMPLS = ("auto", "xla", "im2col")
+HE_NORMAL = nnx.initializers.variance_scaling(2.0, "fan_out", "normal")
 
 
 def _pads(padding, kh, kw):
@@ -89,7 +90,7 @@ class Conv(nnx.Module):
 
     def __init__(self, in_features: int, out_features: int, kernel_size: int = 3, *,
                  stride: int = 1, padding="SAME", use_bias: bool = False, impl: str = "auto",
-                 kernel_init=nnx.initializers.variance_scaling(2.0, "fan_out", "normal"),
+                 kernel_init=HE_NORMAL,
                  rngs: nnx.Rngs):
         if impl not in IMPLS:
             raise ValueError(f"Conv: impl must be one of {IMPLS}, got {impl!r}")

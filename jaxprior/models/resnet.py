@@ -61,7 +61,7 @@ class ResNet(nnx.Module):
                          rngs=rngs)
         self.stem_bn = nnx.BatchNorm(stem_width, momentum=BN_MOMENTUM, rngs=rngs)
         blocks, features = [], stem_width
-        for stage, (n, width) in enumerate(zip(stage_sizes, widths)):
+        for stage, (n, width) in enumerate(zip(stage_sizes, widths, strict=True)):
             for i in range(n):
                 stride = 2 if stage > 0 and i == 0 else 1
                 blocks.append(BasicBlock(features, width, stride, conv_impl=conv_impl, rngs=rngs))

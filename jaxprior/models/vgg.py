@@ -29,8 +29,8 @@ class VGG(nnx.Module):
             raise ValueError(f"VGG: num_classes must be positive, got {num_classes}")
         convs, norms, features = [], [], in_channels
         for block in blocks:
-            for w in block:
-                w = max(1, int(round(w * width_multiplier)))
+            for base_width in block:
+                w = max(1, round(base_width * width_multiplier))
                 convs.append(Conv(features, w, 3, impl=conv_impl, rngs=rngs))
                 norms.append(nnx.BatchNorm(w, momentum=0.9, rngs=rngs))
                 features = w
@@ -42,7 +42,7 @@ class VGG(nnx.Module):
 
     def __call__(self, x: jax.Array) -> tuple[jax.Array, dict]:
         y = x
-        for i, (conv, norm) in enumerate(zip(self.convs, self.norms)):
+        for i, (conv, norm) in enumerate(zip(self.convs, self.norms, strict=True)):
             y = nnx.relu(norm(conv(y)))
             if i + 1 in self.block_ends[:-1]:
                 y = nnx.max_pool(y, (2, 2), strides=(2, 2))

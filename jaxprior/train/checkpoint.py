@@ -17,10 +17,9 @@ class Checkpointer:
     resumed run reads the same batches an uninterrupted one would.
     """
 
-    def __init__(self, directory: str, *, save_every: int, keep: int):
+    def __init__(self, directory: str, *, keep: int):
         self.directory = os.path.abspath(directory)
-        options = ocp.CheckpointManagerOptions(
-            max_to_keep=keep, save_interval_steps=max(save_every, 1), create=True)
+        options = ocp.CheckpointManagerOptions(max_to_keep=keep, create=True)
         self._manager = ocp.CheckpointManager(
             self.directory, options=options,
             item_handlers={"state": ocp.StandardCheckpointHandler(),
@@ -30,12 +29,12 @@ class Checkpointer:
     def latest_step(self) -> int | None:
         return self._manager.latest_step()
 
-    def save(self, step: int, state, data_iterator=None, *, force: bool = False) -> bool:
-        """Saves if `step` is due (or `force`); returns whether a save started."""
+    def save(self, step: int, state, data_iterator=None) -> None:
+        """Starts an asynchronous save of `state` (and the iterator's position) at `step`."""
         items = {"state": ocp.args.StandardSave(state)}
         if isinstance(data_iterator, grain.DatasetIterator):
             items["data"] = grain.checkpoint.CheckpointSave(data_iterator)
-        return self._manager.save(step, args=ocp.args.Composite(**items), force=force)
+        self._manager.save(step, args=ocp.args.Composite(**items), force=True)
 
     def restore_latest(self, state, data_iterator=None):
         """Returns the latest saved state (shaped and sharded like `state`), or None.

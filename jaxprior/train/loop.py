@@ -25,10 +25,11 @@ from jaxprior import metrics as metrics_lib
 from jaxprior.data import augment as augment_lib
 from jaxprior.data import pipeline, sources
 from jaxprior.models import create_model
-from jaxprior.train import guards, mesh as mesh_lib, steps
+from jaxprior.train import guards, steps
+from jaxprior.train import mesh as mesh_lib
 from jaxprior.train.checkpoint import Checkpointer
 from jaxprior.train.config import validate_config
-from jaxprior.train.state import TrainState, create_train_state, make_optimizer, split_model
+from jaxprior.train.state import create_train_state, make_optimizer, split_model
 
 WORST_GROUP_MIN_COUNT = 10
 
@@ -62,8 +63,10 @@ class Trainer:
         self.num_classes = (self.spec.num_classes if config.label_key == "label"
                             else self.spec.num_species)
         self.mesh = mesh_lib.make_mesh(config.num_devices)
-        self.local_batch = mesh_lib.local_batch_size(config.batch_size, self.mesh)
-        self.local_eval_batch = mesh_lib.local_batch_size(config.eval_batch_size, self.mesh)
+        self.local_batch = mesh_lib.local_batch_size(config.batch_size, self.mesh,
+                                                     name="batch_size")
+        self.local_eval_batch = mesh_lib.local_batch_size(config.eval_batch_size, self.mesh,
+                                                          name="eval_batch_size")
 
         model = create_model(config.model.name, num_classes=self.num_classes, seed=config.seed,
                              **config.model.kwargs)
@@ -79,14 +82,18 @@ class Trainer:
         self.eval_step = jax.jit(steps.make_eval_step(self.defs, config.label_key),
                                  in_shardings=(repl, data), out_shardings=data)
         self.checkpointer = Checkpointer(os.path.join(workdir, "checkpoints"),
-                                         save_every=config.checkpoint_every or config.num_steps,
                                          keep=config.keep_checkpoints)
+        self._sources: dict[str, object] = {}
         self.log = MetricsLog(os.path.join(workdir, "metrics.jsonl"))
 
     # -- data ------------------------------------------------------------------------------
     def load(self, split: str):
-        c = self.config
-        return sources.load_split(c.dataset, split, image_size=c.image_size, data_dir=c.data_dir)
+        """The split as a random-access source (opened once per trainer)."""
+        if split not in self._sources:
+            c = self.config
+            self._sources[split] = sources.load_split(c.dataset, split, image_size=c.image_size,
+                                                      data_dir=c.data_dir)
+        return self._sources[split]
 
     def train_iterator(self):
         c = self.config
@@ -118,24 +125,27 @@ class Trainer:
         bar = tqdm.tqdm(total=c.num_steps, initial=start_step, desc="train", unit="step",
                         disable=not c.progress or jax.process_index() != 0, dynamic_ncols=True)
         window: list[dict] = []
-        pending = None  # (step, device metrics) of the last step, checked one step late
+        # A step's metrics are fetched (and checked) while the next step runs, so the
+        # host never stalls the device, except before a checkpoint or a log.
+        pending: list[tuple[int, dict]] = []
+
+        def settle():
+            while pending:
+                self._check(*pending.pop(), window)
+
         t0 = time.perf_counter()
         try:
             for step in range(start_step, c.num_steps):
                 batch = self._device_batch(next(data_iterator), f"train batch at step {step}")
                 self.state, metrics = self.train_step(self.state, batch)
-                if pending is not None:
-                    window.append(self._check(*pending))
-                pending = (step, metrics)
+                settle()
+                pending.append((step, metrics))
                 done = step + 1
                 if (c.checkpoint_every and done % c.checkpoint_every == 0) or done == c.num_steps:
-                    window.append(self._check(*pending))
-                    pending = None
-                    self.checkpointer.save(done, self.state, data_iterator, force=True)
+                    settle()
+                    self.checkpointer.save(done, self.state, data_iterator)
                 if c.log_every and done % c.log_every == 0:
-                    if pending is not None:
-                        window.append(self._check(*pending))
-                        pending = None
+                    settle()
                     record = {k: float(np.mean([m[k] for m in window])) for k in window[0]}
                     record.update(step=done, split="train",
                                   steps_per_s=len(window) / (time.perf_counter() - t0))
@@ -149,7 +159,8 @@ class Trainer:
             bar.close()
             self.checkpointer.wait()
 
-    def _check(self, step: int, device_metrics: dict) -> dict:
+    def _check(self, step: int, device_metrics: dict, window: list[dict]) -> None:
+        """Fetches a step's metrics, stops on non-finite values, keeps them for logging."""
         host = {k: float(v) for k, v in jax.device_get(device_metrics).items()}
         try:
             guards.check_finite(host, step)
@@ -162,7 +173,8 @@ class Trainer:
             raise guards.NonFiniteLossError(
                 f"training stopped: {e}; {kept}. Lower the learning rate or inspect that "
                 "step's batch before resuming.") from None
-        return host
+        if self.config.log_every:
+            window.append(host)
 
     # -- evaluation ------------------------------------------------------------------------
     def evaluate(self, split: str) -> dict:

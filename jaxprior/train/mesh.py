@@ -36,11 +36,11 @@ def replicated(mesh: Mesh) -> NamedSharding:
     return NamedSharding(mesh, PartitionSpec())
 
 
-def local_batch_size(global_batch_size: int, mesh: Mesh) -> int:
+def local_batch_size(global_batch_size: int, mesh: Mesh, *, name: str = "batch size") -> int:
     """This process's share of the global batch; checks it divides over the devices."""
     n = mesh.devices.size
     if global_batch_size % n:
-        raise ValueError(f"batch size {global_batch_size} does not divide over {n} devices; "
+        raise ValueError(f"{name} {global_batch_size} does not divide over {n} devices; "
                          f"use a multiple of {n}")
     return global_batch_size // jax.process_count()
 

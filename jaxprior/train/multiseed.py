@@ -25,9 +25,10 @@ def _commit() -> str:
     try:
         here = os.path.dirname(os.path.abspath(__file__))
         out = subprocess.run(["git", "-C", here, "rev-parse", "--short", "HEAD"],
-                             capture_output=True, text=True, timeout=10)
+                             capture_output=True, text=True, timeout=10, check=False)
         dirty = subprocess.run(["git", "-C", here, "status", "--porcelain", "--untracked-files=no"],
-                               capture_output=True, text=True, timeout=10).stdout.strip()
+                               capture_output=True, text=True, timeout=10,
+                               check=False).stdout.strip()
         return out.stdout.strip() + ("+uncommitted changes" if dirty else "") or "unknown"
     except (OSError, subprocess.SubprocessError):
         return "unknown"
@@ -95,9 +96,9 @@ def run_seeds(config: ml_collections.ConfigDict, workdir: str, seeds, *, command
     headline = list(config.report_metrics)
     md = "\n\n".join([
         f"# Results: {os.path.basename(os.path.abspath(workdir))}",
-        f"Mean ± sample std over seeds {seeds}. Command: `{command}`  \n"
-        f"Commit {results['commit']}; machine: {results['machine']}; "
-        f"wall time {results['wall_time_s'] / 60:.1f} min.",
+        (f"Mean ± sample std over seeds {seeds}. Command: `{command}`  \n"
+         f"Commit {results['commit']}; machine: {results['machine']}; "
+         f"wall time {results['wall_time_s'] / 60:.1f} min."),
         "## Headline\n\n" + markdown_table(stats, headline),
         "## Every split and scalar metric\n\n" + markdown_table(stats, scalar),
         "## Class x background groups\n\n" + markdown_table(stats, groups),

@@ -33,6 +33,7 @@ Generation is deterministic given the config (``seed``), in chunks of 512 exampl
 from __future__ import annotations
 
 import dataclasses
+from typing import ClassVar
 
 import numpy as np
 import tensorflow_datasets as tfds
@@ -63,7 +64,8 @@ class SyntheticBirdsConfig(tfds.core.BuilderConfig):
 
     def __post_init__(self):
         if self.image_size < 16:
-            raise ValueError(f"SyntheticBirdsConfig.image_size must be >= 16, got {self.image_size}")
+            raise ValueError(
+                f"SyntheticBirdsConfig.image_size must be >= 16, got {self.image_size}")
         for split in SPLITS:
             if getattr(self, f"num_{split}") < 0:
                 raise ValueError(f"SyntheticBirdsConfig.num_{split} must be >= 0")
@@ -114,7 +116,7 @@ def _background_for(rng: np.random.Generator, species: np.ndarray, *, forest_pro
     for i, s in enumerate(species):
         habitats = [h for h in sp.SPECIES[s].habitats if h != sp.FOREST_FLOOR]
         if spread_forest:
-            out[i] = rng.choice(habitats + [sp.FOREST_FLOOR])
+            out[i] = rng.choice([*habitats, sp.FOREST_FLOOR])
         elif rng.random() < forest_prob[i]:
             out[i] = sp.FOREST_FLOOR
         else:
@@ -186,10 +188,10 @@ def background_bank(config: SyntheticBirdsConfig) -> np.ndarray:
 class SyntheticBirds(tfds.core.GeneratorBasedBuilder):
     """Procedural birds on scenes; see the module docstring for the design."""
 
-    BUILDER_CONFIGS = _configs()
+    BUILDER_CONFIGS: ClassVar[list[SyntheticBirdsConfig]] = _configs()
     DEFAULT_CONFIG_NAME = "64px"
     VERSION = tfds.core.Version("1.0.0")
-    RELEASE_NOTES = {"1.0.0": "First release."}
+    RELEASE_NOTES: ClassVar[dict[str, str]] = {"1.0.0": "First release."}
 
     def __init__(self, *, file_format: str = "array_record", **kwargs):
         super().__init__(file_format=file_format, **kwargs)

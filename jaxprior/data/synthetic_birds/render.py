@@ -104,8 +104,8 @@ def _frame(u: Affine, v: Affine, ox, oy, angle, scale=1.0) -> tuple[Affine, Affi
     """Coordinates (s, t) / scale in a frame at (ox, oy) whose s-axis points along `angle`."""
     c, s = np.cos(angle) / scale, np.sin(angle) / scale
     shift_u, shift_v = (u[0], u[1], u[2] - ox), (v[0], v[1], v[2] - oy)
-    return (tuple(a * c + b * s for a, b in zip(shift_u, shift_v)),
-            tuple(b * c - a * s for a, b in zip(shift_u, shift_v)))
+    pairs = tuple(zip(shift_u, shift_v, strict=True))
+    return tuple(a * c + b * s for a, b in pairs), tuple(b * c - a * s for a, b in pairs)
 
 
 def _eval(c: Affine, xs: np.ndarray, ys: np.ndarray) -> np.ndarray:
@@ -361,7 +361,7 @@ def render(scenes: dict[str, np.ndarray], bank: np.ndarray) -> dict[str, np.ndar
 
 def _mask_box(mask: np.ndarray) -> np.ndarray:
     """[N,S,S] bool -> [N,4] normalised (y0, x0, y1, x1) box around the set pixels."""
-    n, h, w = mask.shape
+    _, h, w = mask.shape
     rows, cols = mask.any(2), mask.any(1)
     y0, y1 = rows.argmax(1), h - rows[:, ::-1].argmax(1)
     x0, x1 = cols.argmax(1), w - cols[:, ::-1].argmax(1)

@@ -1,0 +1,19 @@
+"""Flags and process setup shared by the experiment entry points."""
+
+from absl import flags, logging
+from ml_collections import config_flags
+
+from jaxprior import runtime
+
+CONFIG = config_flags.DEFINE_config_file("config", None, "experiment config file",
+                                         lock_config=True)
+WORKDIR = flags.DEFINE_string("workdir", None, "output directory (resumes if it exists)")
+CPU_DEVICES = flags.DEFINE_integer(
+    "cpu_devices", None, "on a CPU host, JAX devices to split it into (default: one per core)")
+flags.mark_flags_as_required(["config", "workdir"])
+
+
+def setup() -> None:
+    """Quiet logs and CPU devices; call first in main(), before JAX starts."""
+    logging.set_verbosity(logging.WARNING)  # orbax logs every checkpoint at INFO
+    runtime.configure_cpu_devices(CPU_DEVICES.value)
