@@ -23,8 +23,9 @@ from jaxprior import runtime
 from jaxprior.models import create_model
 from jaxprior.train import mesh as mesh_lib
 from jaxprior.train.config import base_config
+from jaxprior.train.objectives import build_objective
 from jaxprior.train.state import create_train_state, make_optimizer, split_model
-from jaxprior.train.steps import cross_entropy_objective, make_train_step
+from jaxprior.train.steps import make_train_step
 
 
 def main():
@@ -43,7 +44,7 @@ def main():
     defs, params, model_state = split_model(create_model(args.model, num_classes=10))
     tx = make_optimizer(base_config().optimizer, 1000)
     state = jax.device_put(create_train_state(params, model_state, tx, 0), repl)
-    step = jax.jit(make_train_step(defs, tx, cross_entropy_objective()),
+    step = jax.jit(make_train_step(defs, tx, build_objective(base_config(), 10)),
                    in_shardings=(repl, shard), out_shardings=(repl, repl), donate_argnums=0)
     rng = np.random.default_rng(0)
     batch = mesh_lib.shard_batch(

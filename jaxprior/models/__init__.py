@@ -1,13 +1,17 @@
-"""Backbones + heads. Every model maps normalised float images [B, H, W, C] to
-``(logits, aux)``; ``aux["features"]`` is the last conv feature map [B, H', W', D]."""
+"""Backbones + heads. Every model maps normalised float images [B, H, W, C] (plus the
+batch fields named in its ``input_keys``, if any) to ``(logits, aux)``;
+``aux["features"]`` is the last conv feature map [B, H', W', D] (see ``classifier``)."""
 
 from flax import nnx
 
+from jaxprior.models.classifier import Classifier, MaskDecoder
 from jaxprior.models.layers import Conv, Heads, choose_impl, conv2d
-from jaxprior.models.resnet import ResNet, resnet18, resnet20
-from jaxprior.models.vgg import VGG, vgg16_bn
+from jaxprior.models.resnet import ResNetBackbone, resnet18, resnet20
+from jaxprior.models.two_stream import TwoStream, crop_boxes, two_stream
+from jaxprior.models.vgg import VGGBackbone, vgg16_bn
 
-MODELS = {"resnet20": resnet20, "resnet18": resnet18, "vgg16_bn": vgg16_bn}
+MODELS = {"resnet20": resnet20, "resnet18": resnet18, "vgg16_bn": vgg16_bn,
+          "two_stream": two_stream}
 
 
 def create_model(name: str, *, num_classes: int, seed: int = 0, **kwargs) -> nnx.Module:
@@ -21,16 +25,6 @@ def create_model(name: str, *, num_classes: int, seed: int = 0, **kwargs) -> nnx
                          ) from None
 
 
-__all__ = [
-    "MODELS",
-    "VGG",
-    "Conv",
-    "Heads",
-    "ResNet",
-    "choose_impl",
-    "conv2d",
-    "create_model",
-    "resnet18",
-    "resnet20",
-    "vgg16_bn",
-]
+__all__ = ["MODELS", "Classifier", "Conv", "Heads", "MaskDecoder", "ResNetBackbone",
+           "TwoStream", "VGGBackbone", "choose_impl", "conv2d", "create_model", "crop_boxes",
+           "resnet18", "resnet20", "two_stream", "vgg16_bn"]

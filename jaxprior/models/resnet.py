@@ -1,7 +1,9 @@
-"""CIFAR-style ResNets (3x3 stem, no stem max-pool by default) in Flax NNX.
+"""ResNets of basic blocks in Flax NNX: CIFAR-style (3x3 stem) and ImageNet-style stems.
 
 ``resnet20`` (He et al. 2016, CIFAR: 3 stages of 3 basic blocks, 16/32/64 wide) and
-``resnet18`` (4 stages of 2 basic blocks, 64..512 wide) are presets of :class:`ResNet`.
+``resnet18`` (4 stages of 2 basic blocks, 64..512 wide; ``stem="imagenet"`` gives the
+torchvision layout, 7x7/2 conv + 3x3/2 max-pool, whose weights ``jaxprior.models.convert``
+loads) are presets: a :class:`ResNetBackbone` inside a :class:`~jaxprior.models.Classifier`.
 Projection shortcuts (1x1 conv + BN) wherever the shape changes.
 """
 
@@ -10,12 +12,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import jax
-import jax.numpy as jnp
 from flax import nnx
 
-from jaxprior.models.layers import Conv, Heads
+from jaxprior.models.classifier import Classifier
+from jaxprior.models.layers import Conv
 
 BN_MOMENTUM = 0.9
+STEMS = ("cifar", "imagenet")
 
 
 class BasicBlock(nnx.Module):
@@ -39,27 +42,22 @@ class BasicBlock(nnx.Module):
         return nnx.relu(y + shortcut)
 
 
-class ResNet(nnx.Module):
-    """A ResNet of basic blocks; ``__call__(x) -> (logits, aux)``.
+class ResNetBackbone(nnx.Module):
+    """Stem and stages of basic blocks: images [B,H,W,C] -> feature map [B,H',W',D]."""
 
-    ``aux`` holds ``features`` (the last conv feature map [B, H, W, D]), ``pooled``
-    (its spatial mean [B, D]) and ``heads`` (logits of the auxiliary heads by name).
-    The main logits are ``Dense(pooled)``, so a class activation map computed from
-    ``features`` and the main head's kernel averages back to the logits.
-    """
-
-    def __init__(self, *, num_classes: int, stage_sizes: Sequence[int], widths: Sequence[int],
-                 stem_width: int, stem_stride: int = 1, in_channels: int = 3,
-                 aux_heads: dict[str, int] | None = None, conv_impl: str = "auto",
-                 rngs: nnx.Rngs):
+    def __init__(self, *, stage_sizes: Sequence[int], widths: Sequence[int], stem_width: int,
+                 stem_stride: int = 1, stem: str = "cifar", in_channels: int = 3,
+                 conv_impl: str = "auto", rngs: nnx.Rngs):
         if len(stage_sizes) != len(widths) or not stage_sizes:
             raise ValueError(f"ResNet: stage_sizes {tuple(stage_sizes)} and widths "
                              f"{tuple(widths)} must be non-empty and of equal length")
-        if num_classes <= 0:
-            raise ValueError(f"ResNet: num_classes must be positive, got {num_classes}")
-        self.stem = Conv(in_channels, stem_width, 3, stride=stem_stride, impl=conv_impl,
-                         rngs=rngs)
+        if stem not in STEMS:
+            raise ValueError(f"ResNet: stem must be one of {STEMS}, got {stem!r}")
+        imagenet = stem == "imagenet"
+        self.stem = Conv(in_channels, stem_width, 7 if imagenet else 3,
+                         stride=2 if imagenet else stem_stride, impl=conv_impl, rngs=rngs)
         self.stem_bn = nnx.BatchNorm(stem_width, momentum=BN_MOMENTUM, rngs=rngs)
+        self.stem_pool = imagenet
         blocks, features = [], stem_width
         for stage, (n, width) in enumerate(zip(stage_sizes, widths, strict=True)):
             for i in range(n):
@@ -67,25 +65,33 @@ class ResNet(nnx.Module):
                 blocks.append(BasicBlock(features, width, stride, conv_impl=conv_impl, rngs=rngs))
                 features = width
         self.blocks = nnx.List(blocks)
-        self.heads = Heads(features, num_classes, aux_heads=aux_heads, rngs=rngs)
         self.num_features = features
 
-    def __call__(self, x: jax.Array) -> tuple[jax.Array, dict]:
+    def __call__(self, x: jax.Array) -> jax.Array:
         y = nnx.relu(self.stem_bn(self.stem(x)))
+        if self.stem_pool:
+            y = nnx.max_pool(y, (3, 3), strides=(2, 2), padding=((1, 1), (1, 1)))
         for block in self.blocks:
             y = block(y)
-        pooled = jnp.mean(y, axis=(1, 2))
-        logits, aux_logits = self.heads(pooled)
-        return logits, {"features": y, "pooled": pooled, "heads": aux_logits}
+        return y
 
 
-def resnet20(*, num_classes: int, width: int = 16, **kwargs) -> ResNet:
+def resnet(*, num_classes: int, stage_sizes, widths, stem_width: int, stem_stride: int = 1,
+           stem: str = "cifar", conv_impl: str = "auto", aux_heads=None, mask_head: int = 0,
+           mask_upsample: int = 2, rngs: nnx.Rngs) -> Classifier:
+    backbone = ResNetBackbone(stage_sizes=stage_sizes, widths=widths, stem_width=stem_width,
+                              stem_stride=stem_stride, stem=stem, conv_impl=conv_impl, rngs=rngs)
+    return Classifier(backbone, backbone.num_features, num_classes, aux_heads=aux_heads,
+                      mask_head=mask_head, mask_upsample=mask_upsample, rngs=rngs)
+
+
+def resnet20(*, num_classes: int, width: int = 16, **kwargs) -> Classifier:
     """ResNet-20 (0.27 M parameters at width 16)."""
-    return ResNet(num_classes=num_classes, stage_sizes=(3, 3, 3),
+    return resnet(num_classes=num_classes, stage_sizes=(3, 3, 3),
                   widths=(width, 2 * width, 4 * width), stem_width=width, **kwargs)
 
 
-def resnet18(*, num_classes: int, width: int = 64, **kwargs) -> ResNet:
-    """CIFAR-style ResNet-18 (11 M parameters at width 64)."""
-    return ResNet(num_classes=num_classes, stage_sizes=(2, 2, 2, 2),
+def resnet18(*, num_classes: int, width: int = 64, **kwargs) -> Classifier:
+    """ResNet-18 (11 M parameters at width 64); CIFAR stem by default."""
+    return resnet(num_classes=num_classes, stage_sizes=(2, 2, 2, 2),
                   widths=(width, 2 * width, 4 * width, 8 * width), stem_width=width, **kwargs)

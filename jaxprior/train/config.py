@@ -13,6 +13,7 @@ from ml_collections import config_dict
 OPTIMIZERS = ("sgd", "adamw")
 SCHEDULES = ("constant", "cosine")
 LABEL_KEYS = ("label", "species")
+MASK_KEYS = ("bird_mask", "head_mask")
 
 
 def base_config() -> ml_collections.ConfigDict:
@@ -24,11 +25,35 @@ def base_config() -> ml_collections.ConfigDict:
     c.image_size = 64
     c.label_key = "label"  # the target: "label" (main task) or "species" (fine classes)
     c.train_split = "train"
+    c.train_limit = 0  # > 0: train on the first N examples of the split only (small-data regime)
+    c.one_vs_rest = -1  # >= 0: label = 0 for this species, 1 for every other one (2 classes)
     c.eval_splits = ("validation", "test", "test_shift")
     c.augment = ml_collections.ConfigDict({"max_shift": 4, "flip": True, "pad_mode": "reflect"})
     c.data_threads = 2
     # Model: a name of jaxprior.models.MODELS and keyword arguments for its constructor.
     c.model = ml_collections.ConfigDict({"name": "resnet20", "kwargs": {}})
+    # Priors: each is on when its weight is > 0 (see jaxprior.train.objectives).
+    c.priors = ml_collections.ConfigDict({
+        # CAM restriction (seed 000): no evidence for restricted classes outside the mask.
+        "cam": {"weight": 0.0, "binary": True, "restricted_classes": (0,), "reduction": "mean",
+                "mask_key": "bird_mask"},
+        # Right for the Right Reasons: input gradients vanish outside the mask.
+        "rrr": {"weight": 0.0, "reduction": "sum", "mask_key": "bird_mask"},
+        # GAIN: attention mining (+ supervision of the attention by the mask).
+        "gain": {"weight": 0.0, "supervision_weight": 0.0, "sigma": 0.5, "omega": 10.0,
+                 "mask_key": "bird_mask"},
+        # Model reproduction: a decoder (model.kwargs.mask_head) reproduces a part mask.
+        "mask_head": {"weight": 0.0, "bce_weight": 1.0, "dice_weight": 1.0,
+                      "mask_key": "head_mask"},
+    })
+    # Initialisation from a jaxprior run's checkpoint (pretrained-backbone prior).
+    c.init = ml_collections.ConfigDict({
+        "checkpoint": config_dict.placeholder(str),  # a workdir (or its checkpoints/ dir)
+        "freeze_backbone": False,
+        "backbone_lr_scale": 1.0,  # the backbone's learning rate relative to the heads'
+    })
+    # Evaluation of where a class's CAM evidence lies (background evidence share).
+    c.eval_cam = ml_collections.ConfigDict({"target_class": 0, "mask_key": "bird_mask"})
     # Optimisation.
     c.batch_size = 128  # global, over all devices and processes
     c.num_steps = 1000
@@ -89,3 +114,14 @@ def validate_config(config) -> None:
     for key in ("log_every", "eval_every", "checkpoint_every"):
         need(given[key] >= 0, key, ">= 0")
     need(given["keep_checkpoints"] >= 1, "keep_checkpoints", ">= 1")
+    need(given["train_limit"] >= 0, "train_limit", ">= 0")
+    for prior in base_config().priors:
+        need(given[f"priors.{prior}.weight"] >= 0, f"priors.{prior}.weight", ">= 0")
+        need(given[f"priors.{prior}.mask_key"] in MASK_KEYS, f"priors.{prior}.mask_key",
+             f"one of {MASK_KEYS}")
+    need(given["priors.cam.reduction"] in ("sum", "mean"), "priors.cam.reduction",
+         "'sum' or 'mean'")
+    need(given["priors.rrr.reduction"] in ("sum", "mean"), "priors.rrr.reduction",
+         "'sum' or 'mean'")
+    need(given["init.backbone_lr_scale"] >= 0, "init.backbone_lr_scale", ">= 0")
+    need(given["eval_cam.mask_key"] in MASK_KEYS, "eval_cam.mask_key", f"one of {MASK_KEYS}")

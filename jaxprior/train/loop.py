@@ -11,6 +11,8 @@ parameters, optimiser state, step, RNG and position in the data stream.
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import json
 import os
 import time
@@ -29,6 +31,8 @@ from jaxprior.train import guards, steps
 from jaxprior.train import mesh as mesh_lib
 from jaxprior.train.checkpoint import Checkpointer
 from jaxprior.train.config import validate_config
+from jaxprior.train.objectives import build_objective, enabled_priors
+from jaxprior.train.pretrained import restore_backbone
 from jaxprior.train.state import create_train_state, make_optimizer, split_model
 
 WORST_GROUP_MIN_COUNT = 10
@@ -55,13 +59,15 @@ class Trainer:
         self.config = config
         self.workdir = workdir
         os.makedirs(workdir, exist_ok=True)
-        self.spec = sources.get_spec(config.dataset)
+        self.spec = _task_spec(config)
         for split in (config.train_split, *config.eval_splits):
             if split not in self.spec.splits:
                 raise ValueError(f"unknown split {split!r} of dataset {config.dataset!r} in the "
                                  f"config; expected one of {sorted(self.spec.splits)}")
         self.num_classes = (self.spec.num_classes if config.label_key == "label"
                             else self.spec.num_species)
+        for prior in enabled_priors(config):
+            _require_field(self.spec, config.priors[prior].mask_key, f"priors.{prior}")
         self.mesh = mesh_lib.make_mesh(config.num_devices)
         self.local_batch = mesh_lib.local_batch_size(config.batch_size, self.mesh,
                                                      name="batch_size")
@@ -71,16 +77,30 @@ class Trainer:
         model = create_model(config.model.name, num_classes=self.num_classes, seed=config.seed,
                              **config.model.kwargs)
         self.defs, params, model_state = split_model(model)
-        tx = make_optimizer(config.optimizer, config.num_steps)
+        for key in self.defs.inputs:
+            _require_field(self.spec, key, f"model {config.model.name!r}")
+        self.restored_arrays = 0
+        if config.init.checkpoint:
+            params, model_state, self.restored_arrays = restore_backbone(
+                params, model_state, config.init.checkpoint)
+        tx = make_optimizer(config.optimizer, config.num_steps,
+                            backbone_lr_scale=config.init.backbone_lr_scale,
+                            freeze_backbone=config.init.freeze_backbone)
         repl, data = mesh_lib.replicated(self.mesh), mesh_lib.data_sharding(self.mesh)
         self.state = jax.device_put(create_train_state(params, model_state, tx, config.seed),
                                     repl)
-        objective = steps.cross_entropy_objective(config.label_key)
+        objective = build_objective(config, self.num_classes)
         self.train_step = jax.jit(steps.make_train_step(self.defs, tx, objective),
                                   in_shardings=(repl, data), out_shardings=(repl, repl),
                                   donate_argnums=0)
-        self.eval_step = jax.jit(steps.make_eval_step(self.defs, config.label_key),
-                                 in_shardings=(repl, data), out_shardings=data)
+        cam_target = config.eval_cam.target_class
+        if cam_target >= 0 and not _has_field(self.spec, config.eval_cam.mask_key):
+            cam_target = -1
+        self.eval_step = jax.jit(
+            steps.make_eval_step(self.defs, config.label_key,
+                                 cam_target=cam_target if cam_target >= 0 else None,
+                                 mask_key=config.eval_cam.mask_key),
+            in_shardings=(repl, data), out_shardings=data)
         self.checkpointer = Checkpointer(os.path.join(workdir, "checkpoints"),
                                          keep=config.keep_checkpoints)
         self._sources: dict[str, object] = {}
@@ -88,11 +108,20 @@ class Trainer:
 
     # -- data ------------------------------------------------------------------------------
     def load(self, split: str):
-        """The split as a random-access source (opened once per trainer)."""
+        """The split as a random-access source (opened once per trainer), with the task's
+        label mapping and, for the training split, ``train_limit``."""
         if split not in self._sources:
             c = self.config
-            self._sources[split] = sources.load_split(c.dataset, split, image_size=c.image_size,
-                                                      data_dir=c.data_dir)
+            source = sources.load_split(c.dataset, split, image_size=c.image_size,
+                                        data_dir=c.data_dir)
+            if c.one_vs_rest >= 0:
+                source = source.map(functools.partial(_one_vs_rest, c.one_vs_rest))
+            if split == c.train_split and c.train_limit:
+                if c.train_limit > len(source):
+                    raise ValueError(f"train_limit {c.train_limit} exceeds the {len(source)} "
+                                     f"examples of split {split!r}")
+                source = source[:c.train_limit]
+            self._sources[split] = source
         return self._sources[split]
 
     def train_iterator(self):
@@ -199,6 +228,33 @@ class Trainer:
         return results
 
 
+def _task_spec(config) -> sources.DatasetSpec:
+    """The dataset's spec, relabelled for a one-vs-rest task when configured."""
+    spec = sources.get_spec(config.dataset)
+    k = config.one_vs_rest
+    if k < 0:
+        return spec
+    if k >= spec.num_species:
+        raise ValueError(f"one_vs_rest {k} out of range: {config.dataset!r} has "
+                         f"{spec.num_species} species")
+    return dataclasses.replace(spec, num_classes=2,
+                               class_names=(spec.name_of("species", k), "rest"))
+
+
+def _one_vs_rest(species: int, example: dict) -> dict:
+    return dict(example, label=np.int64(example["species"] != species))
+
+
+def _has_field(spec: sources.DatasetSpec, key: str) -> bool:
+    return {"bird_mask": spec.has_masks, "head_mask": spec.has_head_box,
+            "head_box": spec.has_head_box}.get(key, True)
+
+
+def _require_field(spec: sources.DatasetSpec, key: str, who: str) -> None:
+    if not _has_field(spec, key):
+        raise ValueError(f"{who} needs {key!r}, which dataset {spec.name!r} does not annotate")
+
+
 def summarise(out: dict, *, spec: sources.DatasetSpec, label_key: str, num_classes: int
               ) -> dict:
     """Metrics of one split from per-example host arrays (prediction, labels, groups)."""
@@ -211,6 +267,10 @@ def summarise(out: dict, *, spec: sources.DatasetSpec, label_key: str, num_class
         "balanced_accuracy": metrics_lib.balanced_accuracy(pred, target, num_classes=num_classes,
                                                            where=keep),
     }
+    if "cam_total" in out:
+        total = float(np.sum(out["cam_total"][keep]))
+        result["background_evidence"] = (float(np.sum(out["cam_outside"][keep])) / total
+                                         if total > 0 else float("nan"))
     groups = metrics_lib.group_accuracy(pred, target, (out["species"], out["background"]),
                                         where=keep)
     worst, worst_key = metrics_lib.worst_group_accuracy(groups, min_count=WORST_GROUP_MIN_COUNT)
@@ -247,6 +307,7 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str) -> dict:
     results = trainer.evaluate_splits(config.num_steps)
     trainer.checkpointer.close()
     summary = {"config": config.to_dict(), "resumed_from_step": start,
+               "init_restored_arrays": trainer.restored_arrays,
                "train_time_s": train_time, "num_devices": int(trainer.mesh.devices.size),
                "backend": jax.default_backend(), "metrics": results}
     if jax.process_index() == 0:

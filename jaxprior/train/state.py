@@ -11,6 +11,8 @@ import jax.numpy as jnp
 import optax
 from flax import nnx
 
+from jaxprior.train.pretrained import backbone_labels
+
 
 @flax.struct.dataclass
 class TrainState:
@@ -25,10 +27,12 @@ class TrainState:
 
 @dataclasses.dataclass(frozen=True)
 class ModelDefs:
-    """The model's static structure, in training mode and in inference mode."""
+    """The model's static structure, in training mode and in inference mode, and the batch
+    fields it takes after the image (``input_keys``, e.g. a head box)."""
 
     train: nnx.GraphDef
     eval: nnx.GraphDef
+    inputs: tuple[str, ...] = ()
 
 
 def split_model(model: nnx.Module) -> tuple[ModelDefs, nnx.State, nnx.State]:
@@ -38,7 +42,7 @@ def split_model(model: nnx.Module) -> tuple[ModelDefs, nnx.State, nnx.State]:
     model.eval()
     eval_def, _, _ = nnx.split(model, nnx.Param, ...)
     model.train()
-    return ModelDefs(train_def, eval_def), params, rest
+    return ModelDefs(train_def, eval_def, tuple(getattr(model, "input_keys", ()))), params, rest
 
 
 def learning_rate_schedule(opt, num_steps: int) -> optax.Schedule:
@@ -55,19 +59,33 @@ def _decay_mask(params):
     return jax.tree.map(lambda p: p.ndim > 1, params)
 
 
-def make_optimizer(opt, num_steps: int) -> optax.GradientTransformation:
-    """An optax optimiser from the config's ``optimizer`` block."""
-    schedule = learning_rate_schedule(opt, num_steps)
-    chain = [optax.clip_by_global_norm(opt.grad_clip)] if opt.grad_clip > 0 else []
+def _update_rule(opt, schedule) -> optax.GradientTransformation:
     if opt.name == "sgd":
-        if opt.weight_decay:
-            chain.append(optax.add_decayed_weights(opt.weight_decay, mask=_decay_mask))
-        chain.append(optax.sgd(schedule, momentum=opt.momentum or None, nesterov=opt.nesterov))
-    elif opt.name == "adamw":
-        chain.append(optax.adamw(schedule, weight_decay=opt.weight_decay, mask=_decay_mask))
-    else:
-        raise ValueError(f"unknown optimizer {opt.name!r}; expected 'sgd' or 'adamw'")
-    return optax.chain(*chain)
+        rule = [optax.add_decayed_weights(opt.weight_decay, mask=_decay_mask)
+                ] if opt.weight_decay else []
+        rule.append(optax.sgd(schedule, momentum=opt.momentum or None, nesterov=opt.nesterov))
+        return optax.chain(*rule)
+    if opt.name == "adamw":
+        return optax.adamw(schedule, weight_decay=opt.weight_decay, mask=_decay_mask)
+    raise ValueError(f"unknown optimizer {opt.name!r}; expected 'sgd' or 'adamw'")
+
+
+def make_optimizer(opt, num_steps: int, *, backbone_lr_scale: float = 1.0,
+                   freeze_backbone: bool = False) -> optax.GradientTransformation:
+    """An optax optimiser from the config's ``optimizer`` block.
+
+    With ``freeze_backbone`` the backbone's updates are zero; with ``backbone_lr_scale``
+    != 1 its learning rate is scaled (``optax.multi_transform`` over
+    :func:`jaxprior.train.pretrained.backbone_labels`).
+    """
+    schedule = learning_rate_schedule(opt, num_steps)
+    rule = _update_rule(opt, schedule)
+    if freeze_backbone or backbone_lr_scale != 1.0:
+        backbone = (optax.set_to_zero() if freeze_backbone else
+                    _update_rule(opt, lambda step: backbone_lr_scale * schedule(step)))
+        rule = optax.multi_transform({"backbone": backbone, "head": rule}, backbone_labels)
+    clip = [optax.clip_by_global_norm(opt.grad_clip)] if opt.grad_clip > 0 else []
+    return optax.chain(*clip, rule)
 
 
 def create_train_state(params: nnx.State, model_state: nnx.State,

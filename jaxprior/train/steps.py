@@ -1,12 +1,14 @@
 """Pure training and evaluation steps, to be wrapped in ``jax.jit`` by the caller.
 
 A step is a function of the :class:`TrainState` pytree and a batch dict. The loss is an
-*objective*: ``objective(logits, aux, batch, rng) -> (scalar loss, metrics dict)``, so
-a prior adds its term by composing objectives, never by editing the step or a model.
+*objective*: ``objective(logits, aux, batch, ctx) -> (scalar loss, metrics dict)``, so a
+prior adds its term by composing objectives (``jaxprior.train.objectives``), never by
+editing the step or a model.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 
 import jax
@@ -14,9 +16,28 @@ import jax.numpy as jnp
 import optax
 from flax import nnx
 
+from jaxprior.losses.cam import cam_evidence
 from jaxprior.train.state import ModelDefs, TrainState
 
-Objective = Callable[[jax.Array, dict, dict, jax.Array], tuple[jax.Array, dict]]
+
+@dataclasses.dataclass(frozen=True)
+class Context:
+    """What an objective may use besides the model's outputs.
+
+    Attributes:
+      rng: a fresh key for this step.
+      images: the normalised float images the model saw [B, H, W, C].
+      apply: ``apply(images) -> (logits, aux)``: the same model and parameters in training
+        mode, as a pure function (for input gradients or a second forward pass; its
+        BatchNorm statistics updates are discarded).
+    """
+
+    rng: jax.Array
+    images: jax.Array
+    apply: Callable[[jax.Array], tuple[jax.Array, dict]]
+
+
+Objective = Callable[[jax.Array, dict, dict, Context], tuple[jax.Array, dict]]
 
 PIXEL_MEAN, PIXEL_STD = 0.5, 0.25
 
@@ -29,19 +50,6 @@ def preprocess_images(images: jax.Array) -> jax.Array:
     return (x - PIXEL_MEAN) / PIXEL_STD
 
 
-def cross_entropy_objective(label_key: str = "label") -> Objective:
-    """Mean softmax cross-entropy of the main logits against ``batch[label_key]``."""
-
-    def objective(logits, aux, batch, rng):
-        del aux, rng
-        labels = batch[label_key]
-        loss = optax.softmax_cross_entropy_with_integer_labels(logits, labels).mean()
-        accuracy = jnp.mean(jnp.argmax(logits, -1) == labels)
-        return loss, {"loss": loss, "accuracy": accuracy}
-
-    return objective
-
-
 def make_train_step(defs: ModelDefs, tx: optax.GradientTransformation, objective: Objective):
     """Returns ``train_step(state, batch) -> (state, metrics)``."""
 
@@ -50,8 +58,14 @@ def make_train_step(defs: ModelDefs, tx: optax.GradientTransformation, objective
 
         def loss_fn(params, model_state):
             model = nnx.merge(defs.train, params, model_state, copy=True)
-            logits, aux = model(preprocess_images(batch["image"]))
-            loss, metrics = objective(logits, aux, batch, step_rng)
+            images = preprocess_images(batch["image"])
+            extra = [batch[k] for k in defs.inputs]
+            logits, aux = model(images, *extra)
+
+            def apply(x):
+                return nnx.merge(defs.train, params, model_state, copy=True)(x, *extra)
+
+            loss, metrics = objective(logits, aux, batch, Context(step_rng, images, apply))
             return loss, (metrics, nnx.state(model, nnx.Not(nnx.Param)))
 
         (_, (metrics, model_state)), grads = jax.value_and_grad(loss_fn, has_aux=True)(
@@ -66,22 +80,44 @@ def make_train_step(defs: ModelDefs, tx: optax.GradientTransformation, objective
 
 
 def make_predict(defs: ModelDefs):
-    """Returns ``predict(params, model_state, images) -> (logits, aux)`` in inference mode."""
+    """Returns ``predict(params, model_state, images, *inputs) -> (logits, aux)``, in
+    inference mode; `inputs` are the model's extra ``input_keys`` fields."""
 
-    def predict(params, model_state, images):
+    def predict(params, model_state, images, *inputs):
         model = nnx.merge(defs.eval, params, model_state)
-        return model(preprocess_images(images))
+        return model(preprocess_images(images), *inputs)
 
     return predict
 
 
-def make_eval_step(defs: ModelDefs, label_key: str = "label"):
-    """Returns ``eval_step(state, batch) -> per-example {prediction, loss}``."""
+def make_inference_fn(defs: ModelDefs):
+    """``infer(params, model_state, images, *inputs) -> logits``: what a deployed model runs.
+
+    Only the logits leave it, so XLA drops whatever only a training loss reads (the CAM,
+    a mask decoder): a training-only prior costs nothing here.
+    """
+    predict = make_predict(defs)
+    return lambda params, model_state, images, *inputs: predict(
+        params, model_state, images, *inputs)[0]
+
+
+def make_eval_step(defs: ModelDefs, label_key: str = "label", *, cam_target: int | None = None,
+                   mask_key: str = "bird_mask"):
+    """Returns ``eval_step(state, batch) -> per-example {prediction, loss, ...}``.
+
+    With `cam_target` (and a model that outputs ``aux["cam"]``), also the target class's
+    CAM evidence outside ``batch[mask_key]`` and in total (``cam_outside``, ``cam_total``).
+    """
     predict = make_predict(defs)
 
     def eval_step(state: TrainState, batch: dict) -> dict:
-        logits, _ = predict(state.params, state.model_state, batch["image"])
+        logits, aux = predict(state.params, state.model_state, batch["image"],
+                              *[batch[k] for k in defs.inputs])
         loss = optax.softmax_cross_entropy_with_integer_labels(logits, batch[label_key])
-        return {"prediction": jnp.argmax(logits, -1), "loss": loss}
+        out = {"prediction": jnp.argmax(logits, -1), "loss": loss}
+        if cam_target is not None and "cam" in aux and mask_key in batch:
+            out["cam_outside"], out["cam_total"] = cam_evidence(
+                aux["cam"], batch[mask_key], target_class=cam_target)
+        return out
 
     return eval_step

@@ -1,0 +1,23 @@
+"""Pure, jit-able losses of the priors; each returns per-example values [B]."""
+
+from jaxprior.losses.cam import (
+    binary_cam,
+    cam_evidence,
+    cam_restriction_loss,
+    class_activation_map,
+    resize_mask,
+)
+from jaxprior.losses.gain import (
+    attention_mining_loss,
+    attention_supervision_loss,
+    class_attention,
+    erase_attended,
+)
+from jaxprior.losses.mask import mask_reproduction_loss
+from jaxprior.losses.rrr import log_prob_input_gradients, rrr_loss
+
+__all__ = [
+    "attention_mining_loss", "attention_supervision_loss", "binary_cam", "cam_evidence",
+    "cam_restriction_loss", "class_activation_map", "class_attention", "erase_attended",
+    "log_prob_input_gradients", "mask_reproduction_loss", "resize_mask", "rrr_loss",
+]

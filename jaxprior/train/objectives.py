@@ -1,0 +1,112 @@
+"""The training objective: cross-entropy plus the weighted terms of the enabled priors.
+
+Each term is ``term(logits, aux, batch, ctx) -> scalar`` (a batch mean of a per-example
+loss from ``jaxprior.losses``); a prior is enabled by a positive ``config.priors.<name>
+.weight``. The objective logs every term under its name, and ``loss`` is the total.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import jax.numpy as jnp
+import ml_collections
+import optax
+
+from jaxprior import losses
+from jaxprior.train.steps import Context, Objective
+
+Term = Callable[[jnp.ndarray, dict, dict, Context], jnp.ndarray]
+
+# What each prior reads from the model's aux output, and how to get it.
+_NEEDS = {
+    "cam": ("cam", "a model whose main head is one Dense layer (ResNet presets, TwoStream)"),
+    "gain": ("cam", "a model whose main head is one Dense layer (ResNet presets, TwoStream)"),
+    "mask_head": ("mask_logits", "model.kwargs.mask_head > 0 (the decoder's width)"),
+}
+
+
+def _require(aux: dict, prior: str) -> None:
+    key, how = _NEEDS[prior]
+    if key not in aux:
+        raise ValueError(f"priors.{prior} needs aux[{key!r}] from the model: use {how}")
+
+
+def cam_term(cfg: ml_collections.ConfigDict, num_classes: int) -> Term:
+    if cfg.binary and num_classes != 2:
+        raise ValueError(f"priors.cam.binary needs a two-class task, this one has {num_classes}"
+                         " classes; set priors.cam.binary = False and restricted_classes")
+
+    def term(logits, aux, batch, ctx):
+        _require(aux, "cam")
+        cam = losses.binary_cam(aux["cam"]) if cfg.binary else aux["cam"]
+        return losses.cam_restriction_loss(
+            cam, batch[cfg.mask_key], binary=cfg.binary, reduction=cfg.reduction,
+            restricted_classes=None if cfg.binary else tuple(cfg.restricted_classes)).mean()
+
+    return term
+
+
+def rrr_term(cfg: ml_collections.ConfigDict) -> Term:
+    def term(logits, aux, batch, ctx):
+        grads = losses.log_prob_input_gradients(lambda x: ctx.apply(x)[0], ctx.images)
+        irrelevant = 1.0 - batch[cfg.mask_key].astype(jnp.float32)
+        return losses.rrr_loss(grads, irrelevant, reduction=cfg.reduction).mean()
+
+    return term
+
+
+def gain_term(cfg: ml_collections.ConfigDict, label_key: str) -> Term:
+    def term(logits, aux, batch, ctx):
+        _require(aux, "gain")
+        labels = batch[label_key]
+        attention = losses.class_attention(aux["cam"], labels)
+        erased = losses.erase_attended(ctx.images, attention, sigma=cfg.sigma, omega=cfg.omega)
+        mining = losses.attention_mining_loss(ctx.apply(erased)[0], labels).mean()
+        if not cfg.supervision_weight:
+            return mining
+        supervision = losses.attention_supervision_loss(attention, batch[cfg.mask_key]).mean()
+        return mining + cfg.supervision_weight * supervision
+
+    return term
+
+
+def mask_head_term(cfg: ml_collections.ConfigDict) -> Term:
+    def term(logits, aux, batch, ctx):
+        _require(aux, "mask_head")
+        return losses.mask_reproduction_loss(
+            aux["mask_logits"], batch[cfg.mask_key], bce_weight=cfg.bce_weight,
+            dice_weight=cfg.dice_weight).mean()
+
+    return term
+
+
+def enabled_priors(config: ml_collections.ConfigDict) -> list[str]:
+    return [name for name, cfg in config.priors.items() if cfg.weight > 0]
+
+
+def build_objective(config: ml_collections.ConfigDict, num_classes: int) -> Objective:
+    """Cross-entropy on ``config.label_key`` plus every enabled prior's weighted term."""
+    label_key = config.label_key
+    makers = {
+        "cam": lambda cfg: cam_term(cfg, num_classes),
+        "rrr": rrr_term,
+        "gain": lambda cfg: gain_term(cfg, label_key),
+        "mask_head": mask_head_term,
+    }
+    terms = [(name, config.priors[name].weight, makers[name](config.priors[name]))
+             for name in enabled_priors(config)]
+
+    def objective(logits, aux, batch, ctx):
+        labels = batch[label_key]
+        ce = optax.softmax_cross_entropy_with_integer_labels(logits, labels).mean()
+        metrics = {"cross_entropy": ce, "accuracy": jnp.mean(jnp.argmax(logits, -1) == labels)}
+        total = ce
+        for name, weight, term in terms:
+            value = term(logits, aux, batch, ctx)
+            metrics[name] = value
+            total = total + weight * value
+        metrics["loss"] = total
+        return total, metrics
+
+    return objective

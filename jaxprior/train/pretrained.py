@@ -1,0 +1,108 @@
+"""Pretrained-backbone prior (seed 000): start from a backbone trained on another task.
+
+A jaxprior run (say, all-species classification on the synthetic birds) leaves orbax
+checkpoints; :func:`restore_backbone` copies the *backbone* parameters and BatchNorm
+statistics of its latest checkpoint into a new model, whose heads stay freshly
+initialised. Backbone arrays are matched by their path below the first ``backbone`` (or
+``head_backbone``) component, so a ResNet backbone also initialises both streams of a
+:class:`~jaxprior.models.TwoStream`. :func:`backbone_labels` marks parameters for
+``optax.multi_transform`` (frozen or slower backbone).
+"""
+
+from __future__ import annotations
+
+import os
+
+import jax
+import numpy as np
+import orbax.checkpoint as ocp
+
+BACKBONE_KEYS = ("backbone", "head_backbone")
+
+
+def _parts(path) -> tuple[str, ...]:
+    out = []
+    for key in path:
+        for attr in ("key", "name", "idx"):
+            if hasattr(key, attr):
+                out.append(str(getattr(key, attr)))
+                break
+    return tuple(out)
+
+
+def _backbone_subpath(parts: tuple[str, ...]) -> tuple[str, ...] | None:
+    for i, part in enumerate(parts):
+        if part in BACKBONE_KEYS:
+            return ("backbone", *parts[i + 1:])
+    return None
+
+
+def backbone_labels(params):
+    """Same-structure pytree of "backbone" / "head" labels, for ``optax.multi_transform``."""
+    return jax.tree_util.tree_map_with_path(
+        lambda path, _: "backbone" if _backbone_subpath(_parts(path)) else "head", params)
+
+
+def load_checkpoint_state(checkpoint: str) -> dict:
+    """The latest saved TrainState of a jaxprior workdir (or its ``checkpoints/`` dir),
+    as nested dicts of numpy arrays."""
+    directory = os.path.abspath(checkpoint)
+    if os.path.isdir(os.path.join(directory, "checkpoints")):
+        directory = os.path.join(directory, "checkpoints")
+    if not os.path.isdir(directory):
+        raise ValueError(f"init.checkpoint: no such directory {checkpoint!r}")
+    manager = ocp.CheckpointManager(directory,
+                                    item_handlers={"state": ocp.StandardCheckpointHandler()})
+    step = manager.latest_step()
+    if step is None:
+        raise ValueError(f"init.checkpoint: no checkpoint in {directory!r}")
+    restored = manager.restore(step, args=ocp.args.Composite(state=ocp.args.StandardRestore()))
+    manager.close()
+    return restored["state"]
+
+
+def restore_backbone(params, model_state, checkpoint: str):
+    """Copies the checkpoint's backbone arrays into `params` and `model_state`.
+
+    Args:
+      params, model_state: the new model's ``nnx.State`` trees (from ``split_model``).
+      checkpoint: a jaxprior workdir or checkpoints directory.
+    Returns:
+      (params, model_state, number of arrays restored).
+    Raises:
+      ValueError: if the checkpoint has no backbone, or a backbone array's shape differs.
+    """
+    saved = load_checkpoint_state(checkpoint)
+    restored = 0
+
+    def fill(tree, saved_tree, what):
+        nonlocal restored
+        source = {}
+        for path, leaf in jax.tree_util.tree_flatten_with_path(saved_tree)[0]:
+            sub = _backbone_subpath(_parts(path))
+            if sub is not None:
+                source[sub] = leaf
+
+        def take(path, leaf):
+            nonlocal restored
+            sub = _backbone_subpath(_parts(path))
+            if sub is None:
+                return leaf
+            if sub not in source:
+                raise ValueError(f"init.checkpoint: the checkpoint's backbone has no "
+                                 f"{'/'.join(sub)} ({what}); is it the same architecture?")
+            value = np.asarray(source[sub])
+            if value.shape != leaf.shape:
+                raise ValueError(f"init.checkpoint: {'/'.join(sub)} has shape {value.shape} in "
+                                 f"the checkpoint, {leaf.shape} in the model")
+            restored += 1
+            return jax.numpy.asarray(value, leaf.dtype)
+
+        return jax.tree_util.tree_map_with_path(take, tree)
+
+    params = fill(params, saved["params"], "params")
+    model_state = fill(model_state, saved.get("model_state", {}), "model state")
+    if restored == 0:
+        raise ValueError(f"init.checkpoint: the model has no backbone arrays to restore from "
+                         f"{checkpoint!r}")
+    return params, model_state, restored
