@@ -1,0 +1,192 @@
+"""Seed-000 priors inside the training core: objectives, inference cost, two-stream,
+pretrained backbone, and their configuration errors."""
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from jaxprior.models import create_model, crop_boxes
+from jaxprior.train import Trainer, train_and_evaluate
+from jaxprior.train.state import split_model
+from jaxprior.train.steps import make_inference_fn, make_predict
+
+
+def _run_steps(trainer, n):
+    it = trainer.train_iterator()
+    out = []
+    for step in range(n):
+        batch = trainer._device_batch(next(it), f"step {step}")
+        trainer.state, metrics = trainer.train_step(trainer.state, batch)
+        out.append(jax.device_get(metrics))
+    return out
+
+
+@pytest.mark.parametrize("setup", [
+    dict(priors={"cam": dict(weight=1.0)}),
+    dict(priors={"cam": dict(weight=1.0, binary=False, restricted_classes=(0,),
+                             reduction="sum")}),
+    dict(priors={"rrr": dict(weight=1.0)}),
+    dict(priors={"gain": dict(weight=1.0, supervision_weight=1.0)}),
+    dict(priors={"mask_head": dict(weight=1.0)}, kwargs={"width": 4, "mask_head": 8}),
+    dict(model="two_stream", kwargs={"width": 4, "crop_size": 16}),
+    dict(model="two_stream", kwargs={"width": 4, "crop_size": 16, "shared": False,
+                                     "fusion": "sum"}, priors={"cam": dict(weight=1.0)}),
+], ids=["cam_binary", "cam_softmax", "rrr", "gain", "mask_head", "two_stream",
+        "two_stream_separate_sum_cam"])
+def test_each_prior_trains(tiny_config, tmp_path, setup):
+    if "model" in setup:
+        tiny_config.model.name = setup["model"]
+    if "kwargs" in setup:
+        tiny_config.model.kwargs = setup["kwargs"]
+    for name, values in setup.get("priors", {}).items():
+        tiny_config.priors[name].update(values)
+    trainer = Trainer(tiny_config, str(tmp_path))
+    metrics = _run_steps(trainer, 2)
+    for m in metrics:
+        assert np.isfinite(m["loss"]) and np.isfinite(m["grad_norm"])
+        for name in setup.get("priors", {}):
+            assert name in m and np.isfinite(m[name]) and m[name] >= 0
+            total = m["cross_entropy"] + trainer.config.priors[name].weight * m[name]
+            np.testing.assert_allclose(m["loss"], total, rtol=1e-5)
+    share = trainer.evaluate("test")["background_evidence"]  # nan if class 0 has no evidence
+    assert np.isnan(share) or 0.0 <= share <= 1.0
+
+
+def test_background_evidence_share_is_pooled_over_valid_examples():
+    from jaxprior.data import sources
+    from jaxprior.train.loop import summarise
+
+    out = {"valid": np.array([True, True, False]), "prediction": np.array([0, 1, 0]),
+           "label": np.array([0, 1, 0]), "species": np.array([0, 3, 0]),
+           "background": np.array([2, 0, 2]), "loss": np.array([0.1, 0.2, 9.0]),
+           "cam_outside": np.array([1.0, 0.0, 5.0]), "cam_total": np.array([2.0, 2.0, 5.0])}
+    m = summarise(out, spec=sources.get_spec("synthetic_birds"), label_key="label",
+                  num_classes=2)
+    assert m["background_evidence"] == 0.25  # (1 + 0) / (2 + 2); the padded row is ignored
+    assert m["num_examples"] == 2 and m["accuracy"] == 1.0
+
+
+def test_prior_needing_a_decoder_without_one_raises(tiny_config, tmp_path):
+    tiny_config.priors.mask_head.weight = 1.0
+    trainer = Trainer(tiny_config, str(tmp_path))
+    with pytest.raises(ValueError, match=r"priors.mask_head needs aux\['mask_logits'\]"):
+        _run_steps(trainer, 1)
+
+
+def test_binary_cam_on_a_many_class_task_raises(tiny_config, tmp_path):
+    tiny_config.label_key = "species"
+    tiny_config.priors.cam.weight = 1.0
+    with pytest.raises(ValueError, match="two-class task, this one has 10 classes"):
+        Trainer(tiny_config, str(tmp_path))
+
+
+def test_mask_prior_on_a_dataset_without_masks_raises(tiny_config, tmp_path):
+    tiny_config.dataset = "cifar10"
+    tiny_config.eval_splits = ("test",)
+    tiny_config.priors.rrr.weight = 1.0
+    with pytest.raises(ValueError, match="priors.rrr needs 'bird_mask'.*'cifar10'"):
+        Trainer(tiny_config, str(tmp_path))
+    tiny_config.priors.rrr.weight = 0.0
+    tiny_config.model.name, tiny_config.model.kwargs = "two_stream", {"width": 4}
+    with pytest.raises(ValueError, match="two_stream' needs 'head_box'"):
+        Trainer(tiny_config, str(tmp_path))
+
+
+def _flops(fn, *args):
+    cost = jax.jit(fn).lower(*args).compile().cost_analysis()
+    return (cost[0] if isinstance(cost, (list, tuple)) else cost)["flops"]
+
+
+def test_training_only_priors_cost_nothing_at_inference():
+    x = jnp.zeros((4, 32, 32, 3), jnp.uint8)
+    base_defs, bp, bs = split_model(create_model("resnet20", num_classes=2, width=4))
+    head_defs, hp, hs = split_model(create_model("resnet20", num_classes=2, width=4,
+                                                 mask_head=8))
+    base = _flops(make_inference_fn(base_defs), bp, bs, x)
+    assert _flops(make_inference_fn(head_defs), hp, hs, x) == base
+    # Non-trivially: the same function returning the CAM (or the decoder output) costs more.
+    predict = make_predict(head_defs)
+    assert _flops(lambda p, s, x: predict(p, s, x)[1]["cam"], hp, hs, x) > 0
+    assert _flops(lambda p, s, x: predict(p, s, x)[1]["mask_logits"], hp, hs, x) > base
+
+
+def test_crop_boxes():
+    img = jnp.arange(8.0 * 8).reshape(1, 8, 8, 1).repeat(3, 0)
+    boxes = jnp.array([[0.0, 0.0, 1.0, 1.0], [0.0, 0.0, 0.5, 0.5], [0.0, 0.0, 0.0, 0.0]])
+    out = jax.jit(crop_boxes, static_argnums=2)(img, boxes, 8)
+    np.testing.assert_allclose(out[0], img[0], atol=1e-4)  # the whole image
+    np.testing.assert_allclose(out[2], img[0], atol=1e-4)  # "no box" -> the whole image
+    # At scale 1 the crop of the top-left quadrant is exactly that quadrant.
+    quarter = crop_boxes(img, boxes, 4)
+    np.testing.assert_allclose(quarter[1], img[0, :4, :4], atol=1e-4)
+    # Upsampled 2x, it keeps the quadrant's mean (bilinear sampling at pixel centres).
+    np.testing.assert_allclose(out[1].mean(), img[0, :4, :4].mean(), rtol=0.05)
+    with pytest.raises(ValueError, match="boxes"):
+        crop_boxes(img, boxes[:2], 8)
+
+
+def test_background_evidence_and_one_vs_rest_and_train_limit(tiny_config, tmp_path):
+    tiny_config.num_steps = 2
+    tiny_config.one_vs_rest = 1  # the kea vs every other bird
+    tiny_config.train_limit = 40
+    tiny_config.eval_splits = ("test",)
+    trainer = Trainer(tiny_config, str(tmp_path))
+    assert len(trainer.load("train")) == 40
+    labels = [int(trainer.load("test")[i]["label"]) for i in range(20)]
+    species = [int(trainer.load("test")[i]["species"]) for i in range(20)]
+    assert labels == [int(s != 1) for s in species]
+    summary = train_and_evaluate(tiny_config, str(tmp_path / "run"))
+    m = summary["metrics"]["test"]
+    assert "background_evidence" in m
+    assert any(k.startswith("label_group/kea@") for k in m)
+    tiny_config.train_limit = 10_000
+    with pytest.raises(ValueError, match="train_limit 10000 exceeds"):
+        Trainer(tiny_config, str(tmp_path / "x")).load("train")
+
+
+def test_pretrained_backbone_restore_freeze_and_two_stream(tiny_config, tmp_path):
+    pre = tiny_config.copy_and_resolve_references()
+    pre.label_key, pre.num_steps = "species", 3
+    train_and_evaluate(pre, str(tmp_path / "pretrain"))
+    from jaxprior.train.pretrained import load_checkpoint_state
+
+    saved = load_checkpoint_state(str(tmp_path / "pretrain"))
+    saved_kernel = saved["params"]["backbone"]["stem"]["kernel"]["value"]
+    saved_mean = saved["model_state"]["backbone"]["stem_bn"]["mean"]["value"]
+
+    tiny_config.init.checkpoint = str(tmp_path / "pretrain")
+    tiny_config.init.freeze_backbone = True
+    trainer = Trainer(tiny_config, str(tmp_path / "frozen"))
+    params = trainer.state.params
+    np.testing.assert_array_equal(params["backbone"]["stem"]["kernel"][...], saved_kernel)
+    np.testing.assert_array_equal(
+        trainer.state.model_state["backbone"]["stem_bn"]["mean"][...], saved_mean)
+    assert params["heads"]["main"]["kernel"][...].shape == (16, 2)  # a new 2-class head
+    head_before = np.asarray(params["heads"]["main"]["kernel"][...])
+    _run_steps(trainer, 2)
+    after = trainer.state.params
+    np.testing.assert_array_equal(after["backbone"]["stem"]["kernel"][...], saved_kernel)
+    assert not np.allclose(after["heads"]["main"]["kernel"][...], head_before)
+
+    tiny_config.init.freeze_backbone = False
+    tiny_config.model.name, tiny_config.model.kwargs = "two_stream", {"width": 4,
+                                                                     "shared": False}
+    two = Trainer(tiny_config, str(tmp_path / "two"))
+    both = two.state.params
+    np.testing.assert_array_equal(both["classifier"]["backbone"]["stem"]["kernel"][...],
+                                  saved_kernel)
+    np.testing.assert_array_equal(both["head_backbone"]["stem"]["kernel"][...], saved_kernel)
+
+
+def test_restoring_a_different_architecture_raises(tiny_config, tmp_path):
+    pre = tiny_config.copy_and_resolve_references()
+    pre.num_steps = 1
+    train_and_evaluate(pre, str(tmp_path / "pretrain"))
+    tiny_config.init.checkpoint = str(tmp_path / "pretrain")
+    tiny_config.model.kwargs = {"width": 8}
+    with pytest.raises(ValueError, match="has shape .* in the checkpoint"):
+        Trainer(tiny_config, str(tmp_path / "x"))
+    tiny_config.init.checkpoint = str(tmp_path / "nowhere")
+    with pytest.raises(ValueError, match="no such directory"):
+        Trainer(tiny_config, str(tmp_path / "y"))
