@@ -85,7 +85,7 @@ def test_mask_prior_on_a_dataset_without_masks_raises(tiny_config, tmp_path):
     tiny_config.dataset = "cifar10"
     tiny_config.eval_splits = ("test",)
     tiny_config.priors.rrr.weight = 1.0
-    with pytest.raises(ValueError, match="priors.rrr needs 'bird_mask'.*'cifar10'"):
+    with pytest.raises(ValueError, match=r"priors\.rrr needs 'bird_mask'.*'cifar10'"):
         Trainer(tiny_config, str(tmp_path))
     tiny_config.priors.rrr.weight = 0.0
     tiny_config.model.name, tiny_config.model.kwargs = "two_stream", {"width": 4}
@@ -185,7 +185,7 @@ def test_restoring_a_different_architecture_raises(tiny_config, tmp_path):
     train_and_evaluate(pre, str(tmp_path / "pretrain"))
     tiny_config.init.checkpoint = str(tmp_path / "pretrain")
     tiny_config.model.kwargs = {"width": 8}
-    with pytest.raises(ValueError, match="has shape .* in the checkpoint"):
+    with pytest.raises(ValueError, match=r"has shape .* in the checkpoint"):
         Trainer(tiny_config, str(tmp_path / "x"))
     tiny_config.init.checkpoint = str(tmp_path / "nowhere")
     with pytest.raises(ValueError, match="no such directory"):

@@ -101,6 +101,7 @@ class Trainer:
                                  cam_target=cam_target if cam_target >= 0 else None,
                                  mask_key=config.eval_cam.mask_key),
             in_shardings=(repl, data), out_shardings=data)
+        self._predict = jax.jit(steps.make_predict(self.defs))
         self.checkpointer = Checkpointer(os.path.join(workdir, "checkpoints"),
                                          keep=config.keep_checkpoints)
         self._sources: dict[str, object] = {}
@@ -206,6 +207,11 @@ class Trainer:
             window.append(host)
 
     # -- evaluation ------------------------------------------------------------------------
+    def predict(self, batch: dict) -> tuple[jax.Array, dict]:
+        """(logits, aux) of the current state, in inference mode, for a host batch."""
+        return self._predict(self.state.params, self.state.model_state, batch["image"],
+                             *[batch[k] for k in self.defs.inputs])
+
     def evaluate(self, split: str) -> dict:
         """Accuracy, balanced and group accuracies, and loss of the current state on `split`."""
         outs = []
@@ -289,6 +295,20 @@ def summarise(out: dict, *, spec: sources.DatasetSpec, label_key: str, num_class
         result[f"label_group/{name}"] = acc
         result[f"count/label_group/{name}"] = count
     return result
+
+
+def load_run(workdir: str) -> Trainer:
+    """The trainer of a finished (or interrupted) run, at its latest checkpoint."""
+    path = os.path.join(workdir, "summary.json")
+    if not os.path.exists(path):
+        raise ValueError(f"load_run: {workdir!r} has no summary.json; is it a finished run?")
+    with open(path) as f:
+        config = ml_collections.ConfigDict(json.load(f)["config"])
+    config.eval_splits = tuple(config.eval_splits)
+    trainer = Trainer(config, workdir)
+    if trainer.restore() == 0:
+        raise ValueError(f"load_run: no checkpoint in {workdir!r}")
+    return trainer
 
 
 def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str) -> dict:

@@ -71,6 +71,17 @@ def markdown_table(stats: dict[str, dict], rows) -> str:
     return "\n".join(lines)
 
 
+def comparison_table(results: dict[str, dict], metrics) -> str:
+    """Markdown table: one row per run (name -> results of :func:`run_seeds`), one column
+    per "split/metric", cells mean ± std."""
+    head = "| run | " + " | ".join(metrics) + " |"
+    lines = [head, "|" + "---|" * (len(metrics) + 1)]
+    for name, res in results.items():
+        cells = [_fmt(res["metrics"][m]) if m in res["metrics"] else "—" for m in metrics]
+        lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
 def run_seeds(config: ml_collections.ConfigDict, workdir: str, seeds, *, command: str = ""
               ) -> dict:
     """Trains and evaluates `config` once per seed; writes and returns the results."""

@@ -1,0 +1,53 @@
+"""Figures: class activation maps over images, in seed 000's colour convention."""
+
+from __future__ import annotations
+
+import jax
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+import numpy as np
+
+
+def upsample(maps: np.ndarray, size: int) -> np.ndarray:
+    """[N, h, w] -> [N, size, size], bilinear."""
+    maps = np.asarray(maps, np.float32)
+    return np.asarray(jax.image.resize(maps, (maps.shape[0], size, size), "bilinear"))
+
+
+def cam_overlays(images: np.ndarray, maps: dict[str, np.ndarray], *, masks=None,
+                 titles=None, alpha: float = 0.55):
+    """A grid: one column per image, the image then one row per model's map over it.
+
+    Args:
+      images: [N, S, S, 3] uint8.
+      maps: model name -> [N, h, w] single-logit CAMs (``binary_cam``): negative values
+        (evidence for class 0, the kakapo) drawn cold/blue, positive (other birds) warm/red,
+        as in seed 000; each map is scaled by its own largest magnitude.
+      masks: optional [N, S, S] object masks, drawn as white contours.
+      titles: optional per-image column titles.
+    """
+    n, size = images.shape[0], images.shape[1]
+    rows = 1 + len(maps)
+    fig, axes = plt.subplots(rows, n, figsize=(1.7 * n, 1.75 * rows), squeeze=False)
+    for ax in axes.ravel():
+        ax.set_xticks([])
+        ax.set_yticks([])
+    for j in range(n):
+        axes[0, j].imshow(images[j])
+        if titles is not None:
+            axes[0, j].set_title(titles[j], fontsize=7)
+    axes[0, 0].set_ylabel("image", fontsize=8)
+    for i, (name, m) in enumerate(maps.items(), start=1):
+        up = upsample(m, size)
+        for j in range(n):
+            ax = axes[i, j]
+            ax.imshow(images[j])
+            lim = max(float(np.abs(up[j]).max()), 1e-6)
+            ax.imshow(up[j], cmap="coolwarm", vmin=-lim, vmax=lim, alpha=alpha)
+            if masks is not None:
+                ax.contour(masks[j], levels=[0.5], colors="white", linewidths=0.6)
+        axes[i, 0].set_ylabel(name, fontsize=8)
+    fig.tight_layout()
+    return fig
