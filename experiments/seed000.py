@@ -28,10 +28,10 @@ from jaxprior.data import pipeline
 from jaxprior.train.loop import load_run, train_and_evaluate
 from jaxprior.train.multiseed import comparison_table, machine_description, run_seeds
 
-VARIANTS = ("baseline", "cam_binary", "cam_softmax", "rrr", "mask_head", "two_stream",
-            "pretrained_frozen", "pretrained_finetuned")
+VARIANTS = ("baseline", "cam_binary", "cam_softmax", "cam_softmax_ramp", "rrr", "mask_head",
+            "two_stream", "pretrained_frozen", "pretrained_finetuned")
 PRETRAINED = ("pretrained_frozen", "pretrained_finetuned")
-FIGURE_RUNS = ("baseline", "cam_binary", "cam_softmax")
+FIGURE_RUNS = ("baseline", "cam_binary", "cam_softmax", "cam_softmax_ramp")
 
 _WORKDIR = flags.DEFINE_string("workdir", "runs/seed000", "output directory")
 _SEEDS = flags.DEFINE_list("seeds", ["0", "1", "2"], "seeds of every variant")
@@ -63,6 +63,45 @@ def figure(workdir: str, names, path: str, num: int = 8) -> None:
               for s, b in zip(batch["species"], batch["background"], strict=True)]
     fig = viz.cam_overlays(batch["image"], maps, masks=batch["bird_mask"], titles=titles)
     fig.savefig(path, dpi=120)
+
+
+DECOMPOSED_GROUPS = (("other", "forest_floor"), ("kakapo", "forest_floor"), ("kakapo", "grass"),
+                     ("other", "sky"))
+
+
+def logit_decomposition(workdir: str, names, seeds) -> str:
+    """Where each model's decision comes from, on test_shift groups.
+
+    The logit difference z_other - z_kakapo of a GAP -> Dense model is exactly
+    mean_hw(d * m) + mean_hw(d * (1 - m)) + (b_other - b_kakapo), with d the single-logit
+    CAM and m the bird mask resized to the CAM: evidence on the bird, evidence on the
+    background, and the bias. Averaged over each group's images and over seeds.
+    """
+    rows = [("| run | group | n | on the bird | on the background | bias | "
+             "z_other - z_kakapo |"), "|---|---|---|---|---|---|---|"]
+    for name in names:
+        parts = {g: [] for g in DECOMPOSED_GROUPS}
+        for seed in seeds:
+            trainer = load_run(os.path.join(workdir, name, f"seed_{seed}"))
+            source, spec = trainer.load("test_shift"), trainer.spec
+            bias = np.asarray(trainer.state.params["heads"]["main"]["bias"][...])
+            for batch in pipeline.eval_batches(source, batch_size=256):
+                logits, aux = trainer.predict(batch)
+                d = np.asarray(losses.binary_cam(aux["cam"]))[..., 0]
+                m = np.asarray(losses.resize_mask(batch["bird_mask"], d.shape[1:]))
+                on, off = (d * m).mean((1, 2)), (d * (1 - m)).mean((1, 2))
+                z = np.asarray(logits[:, 1] - logits[:, 0])
+                for i in np.nonzero(batch["valid"])[0]:
+                    key = (spec.name_of("label", int(batch["label"][i])),
+                           spec.name_of("background", int(batch["background"][i])))
+                    if key in parts:
+                        parts[key].append((on[i], off[i], bias[1] - bias[0], z[i]))
+        for (label, background), values in parts.items():
+            if values:
+                v = np.mean(values, axis=0)
+                rows.append(f"| {name} | {label}@{background} | {len(values)} | {v[0]:+.2f} | "
+                            f"{v[1]:+.2f} | {v[2]:+.2f} | {v[3]:+.2f} |")
+    return "\n".join(rows)
 
 
 def main(argv):
@@ -97,7 +136,12 @@ def main(argv):
     figure_runs = [n for n in FIGURE_RUNS if n in results]
     if len(figure_runs) > 1:
         figure(workdir, figure_runs, os.path.join(workdir, "cam_overlays.png"))
-        text += "\n![CAM overlays](cam_overlays.png)\n"
+        text += ("\n## Where the decision comes from (test_shift)\n\n"
+                 "z_other - z_kakapo = evidence on the bird + evidence on the background + bias "
+                 "(single-logit CAM split by the bird mask; means over the group's images and "
+                 f"the seeds; positive = other bird).\n\n"
+                 f"{logit_decomposition(workdir, figure_runs, _SEEDS.value)}\n"
+                 "\n![CAM overlays](cam_overlays.png)\n")
     with open(os.path.join(workdir, "results.md"), "w") as f:
         f.write(text)
     with open(os.path.join(workdir, "results.json"), "w") as f:

@@ -32,18 +32,19 @@ def base_config() -> ml_collections.ConfigDict:
     c.data_threads = 2
     # Model: a name of jaxprior.models.MODELS and keyword arguments for its constructor.
     c.model = ml_collections.ConfigDict({"name": "resnet20", "kwargs": {}})
-    # Priors: each is on when its weight is > 0 (see jaxprior.train.objectives).
+    # Priors: each is on when its weight is > 0, reached linearly over ramp_steps steps
+    # (see jaxprior.train.objectives).
     c.priors = ml_collections.ConfigDict({
         # CAM restriction (seed 000): no evidence for restricted classes outside the mask.
-        "cam": {"weight": 0.0, "binary": True, "restricted_classes": (0,), "reduction": "mean",
-                "mask_key": "bird_mask"},
+        "cam": {"weight": 0.0, "ramp_steps": 0, "binary": True, "restricted_classes": (0,),
+                "reduction": "mean", "mask_key": "bird_mask"},
         # Right for the Right Reasons: input gradients vanish outside the mask.
-        "rrr": {"weight": 0.0, "reduction": "sum", "mask_key": "bird_mask"},
+        "rrr": {"weight": 0.0, "ramp_steps": 0, "reduction": "sum", "mask_key": "bird_mask"},
         # GAIN: attention mining (+ supervision of the attention by the mask).
-        "gain": {"weight": 0.0, "supervision_weight": 0.0, "sigma": 0.5, "omega": 10.0,
-                 "mask_key": "bird_mask"},
+        "gain": {"weight": 0.0, "ramp_steps": 0, "supervision_weight": 0.0, "sigma": 0.5,
+                 "omega": 10.0, "mask_key": "bird_mask"},
         # Model reproduction: a decoder (model.kwargs.mask_head) reproduces a part mask.
-        "mask_head": {"weight": 0.0, "bce_weight": 1.0, "dice_weight": 1.0,
+        "mask_head": {"weight": 0.0, "ramp_steps": 0, "bce_weight": 1.0, "dice_weight": 1.0,
                       "mask_key": "head_mask"},
     })
     # Initialisation from a jaxprior run's checkpoint (pretrained-backbone prior).
@@ -88,6 +89,27 @@ def _flat_keys(d, prefix="") -> dict[str, object]:
     return out
 
 
+def with_defaults(saved: dict) -> ml_collections.ConfigDict:
+    """A saved config (e.g. a run's summary.json) on top of today's defaults: keys added to
+    jaxprior since the run was made take their default; unknown keys still fail validation."""
+    config = base_config()
+
+    def merge(target, values, prefix=""):
+        for key, value in values.items():
+            name = f"{prefix}{key}"
+            if (isinstance(value, dict) and name not in FREE_FORM and key in target
+                    and isinstance(target[key], ml_collections.ConfigDict)):
+                merge(target[key], value, name + ".")
+            elif key in target:
+                target[key] = tuple(value) if isinstance(target[key], tuple) else value
+            else:
+                with target.unlocked():
+                    target[key] = value
+
+    merge(config, saved)
+    return config
+
+
 def validate_config(config) -> None:
     """Raises ValueError naming the first unknown key or invalid value."""
     known = _flat_keys(base_config())
@@ -117,6 +139,7 @@ def validate_config(config) -> None:
     need(given["train_limit"] >= 0, "train_limit", ">= 0")
     for prior in base_config().priors:
         need(given[f"priors.{prior}.weight"] >= 0, f"priors.{prior}.weight", ">= 0")
+        need(given[f"priors.{prior}.ramp_steps"] >= 0, f"priors.{prior}.ramp_steps", ">= 0")
         need(given[f"priors.{prior}.mask_key"] in MASK_KEYS, f"priors.{prior}.mask_key",
              f"one of {MASK_KEYS}")
     need(given["priors.cam.reduction"] in ("sum", "mean"), "priors.cam.reduction",

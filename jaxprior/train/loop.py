@@ -30,7 +30,7 @@ from jaxprior.models import create_model
 from jaxprior.train import guards, steps
 from jaxprior.train import mesh as mesh_lib
 from jaxprior.train.checkpoint import Checkpointer
-from jaxprior.train.config import validate_config
+from jaxprior.train.config import validate_config, with_defaults
 from jaxprior.train.objectives import build_objective, enabled_priors
 from jaxprior.train.pretrained import restore_backbone
 from jaxprior.train.state import create_train_state, make_optimizer, split_model
@@ -303,8 +303,7 @@ def load_run(workdir: str) -> Trainer:
     if not os.path.exists(path):
         raise ValueError(f"load_run: {workdir!r} has no summary.json; is it a finished run?")
     with open(path) as f:
-        config = ml_collections.ConfigDict(json.load(f)["config"])
-    config.eval_splits = tuple(config.eval_splits)
+        config = with_defaults(json.load(f)["config"])
     trainer = Trainer(config, workdir)
     if trainer.restore() == 0:
         raise ValueError(f"load_run: no checkpoint in {workdir!r}")

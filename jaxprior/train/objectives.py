@@ -2,7 +2,10 @@
 
 Each term is ``term(logits, aux, batch, ctx) -> scalar`` (a batch mean of a per-example
 loss from ``jaxprior.losses``); a prior is enabled by a positive ``config.priors.<name>
-.weight``. The objective logs every term under its name, and ``loss`` is the total.
+.weight``, reached linearly over its first ``ramp_steps`` steps (a prior that is
+trivially satisfied by a blank model, such as the CAM restriction, can otherwise pull
+training into that blank solution before the classifier has learnt anything). The
+objective logs every term under its name, and ``loss`` is the total.
 """
 
 from __future__ import annotations
@@ -94,18 +97,19 @@ def build_objective(config: ml_collections.ConfigDict, num_classes: int) -> Obje
         "gain": lambda cfg: gain_term(cfg, label_key),
         "mask_head": mask_head_term,
     }
-    terms = [(name, config.priors[name].weight, makers[name](config.priors[name]))
-             for name in enabled_priors(config)]
+    terms = [(name, config.priors[name].weight, config.priors[name].ramp_steps,
+              makers[name](config.priors[name])) for name in enabled_priors(config)]
 
     def objective(logits, aux, batch, ctx):
         labels = batch[label_key]
         ce = optax.softmax_cross_entropy_with_integer_labels(logits, labels).mean()
         metrics = {"cross_entropy": ce, "accuracy": jnp.mean(jnp.argmax(logits, -1) == labels)}
         total = ce
-        for name, weight, term in terms:
+        for name, weight, ramp, term in terms:
             value = term(logits, aux, batch, ctx)
             metrics[name] = value
-            total = total + weight * value
+            scale = jnp.minimum(1.0, ctx.step / ramp) if ramp else 1.0
+            total = total + weight * scale * value
         metrics["loss"] = total
         return total, metrics
 

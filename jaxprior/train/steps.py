@@ -25,6 +25,7 @@ class Context:
     """What an objective may use besides the model's outputs.
 
     Attributes:
+      step: the optimiser step being taken (int32 scalar), for schedules.
       rng: a fresh key for this step.
       images: the normalised float images the model saw [B, H, W, C].
       apply: ``apply(images) -> (logits, aux)``: the same model and parameters in training
@@ -32,6 +33,7 @@ class Context:
         BatchNorm statistics updates are discarded).
     """
 
+    step: jax.Array
     rng: jax.Array
     images: jax.Array
     apply: Callable[[jax.Array], tuple[jax.Array, dict]]
@@ -65,7 +67,8 @@ def make_train_step(defs: ModelDefs, tx: optax.GradientTransformation, objective
             def apply(x):
                 return nnx.merge(defs.train, params, model_state, copy=True)(x, *extra)
 
-            loss, metrics = objective(logits, aux, batch, Context(step_rng, images, apply))
+            ctx = Context(state.step, step_rng, images, apply)
+            loss, metrics = objective(logits, aux, batch, ctx)
             return loss, (metrics, nnx.state(model, nnx.Not(nnx.Param)))
 
         (_, (metrics, model_state)), grads = jax.value_and_grad(loss_fn, has_aux=True)(
