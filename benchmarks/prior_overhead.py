@@ -2,10 +2,11 @@
 
   python benchmarks/prior_overhead.py --out benchmarks/results/prior_overhead.md
 
-For every experiments/configs/seed000_* variant: ms per train step (median over --steps
-after --warmup, measured in one process so that the variants share the machine's
-state), its overhead over the baseline, and the XLA FLOPs of the inference function
-(logits only), which must equal the baseline's for a training-only prior. Real 64x64
+For every experiments/configs/seed000_* variant: ms per train step (median, all variants
+compiled first and then timed round-robin in one process, so that the machine's drift
+falls on all of them alike), its overhead over the baseline, and the XLA FLOPs of the
+inference function (logits only), which must equal the baseline's for a training-only
+prior. Real 64x64
 batches of the synthetic benchmark (with masks and head boxes), on the entry points'
 CPU device layout.
 """
@@ -17,6 +18,7 @@ import importlib
 import os
 import platform
 import statistics
+import sys
 import time
 
 import jax
@@ -30,6 +32,8 @@ from jaxprior.train.objectives import build_objective
 from jaxprior.train.state import create_train_state, make_optimizer, split_model
 from jaxprior.train.steps import make_inference_fn, make_train_step
 
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # experiments/
+
 VARIANTS = ("baseline", "cam_binary", "cam_softmax", "mask_head", "rrr", "two_stream")
 TRAINING_ONLY = ("cam_binary", "cam_softmax", "mask_head", "rrr")
 
@@ -40,7 +44,8 @@ def batch_of(n: int, size: int) -> dict[str, np.ndarray]:
     return {k: np.stack([np.asarray(ex[k]) for ex in examples]) for k in examples[0]}
 
 
-def measure(name: str, batch: dict, mesh, steps: int, warmup: int):
+def build(name: str, batch: dict, mesh):
+    """A compiled train step (with its state and batch) and the inference FLOPs of `name`."""
     config = importlib.import_module(f"experiments.configs.seed000_{name}").get_config()
     model = create_model(config.model.name, num_classes=2, **config.model.kwargs)
     defs, params, model_state = split_model(model)
@@ -50,25 +55,34 @@ def measure(name: str, batch: dict, mesh, steps: int, warmup: int):
     step = jax.jit(make_train_step(defs, tx, build_objective(config, 2)),
                    in_shardings=(repl, shard), out_shardings=(repl, repl), donate_argnums=0)
     device_batch = mesh_lib.shard_batch(batch, mesh)
-    times = []
-    for i in range(warmup + steps):
-        t0 = time.perf_counter()
-        state, metrics = step(state, device_batch)
-        jax.block_until_ready(metrics)
-        if i >= warmup:
-            times.append(time.perf_counter() - t0)
+    state, metrics = step(state, device_batch)  # compile
+    jax.block_until_ready(metrics)
     infer = jax.jit(make_inference_fn(defs))
     inputs = [batch[k] for k in defs.inputs]
     cost = infer.lower(params, model_state, batch["image"], *inputs).compile().cost_analysis()
     cost = cost[0] if isinstance(cost, (list, tuple)) else cost
-    return statistics.median(times), float(cost["flops"])
+    return {"step": step, "state": state, "batch": device_batch}, float(cost["flops"])
+
+
+def time_round_robin(runs: dict, rounds: int, steps: int) -> dict[str, float]:
+    """Median step time per variant, timing `steps` steps of each variant in turn, `rounds`
+    times, so that the machine's drift falls on every variant alike."""
+    times = {name: [] for name in runs}
+    for _ in range(rounds):
+        for name, run in runs.items():
+            for _ in range(steps):
+                t0 = time.perf_counter()
+                run["state"], metrics = run["step"](run["state"], run["batch"])
+                jax.block_until_ready(metrics)
+                times[name].append(time.perf_counter() - t0)
+    return {name: statistics.median(t) for name, t in times.items()}
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--batch", type=int, default=128)
-    parser.add_argument("--steps", type=int, default=10)
-    parser.add_argument("--warmup", type=int, default=3)
+    parser.add_argument("--rounds", type=int, default=6)
+    parser.add_argument("--steps", type=int, default=5, help="steps per variant per round")
     parser.add_argument("--cpu-devices", type=int, default=None)
     parser.add_argument("--out", default=None)
     args = parser.parse_args()
@@ -77,11 +91,13 @@ def main():
     batch = batch_of(args.batch, 64)
     rows = [("| variant | train ms/step | overhead vs baseline | inference GFLOP per batch | "
              "inference = baseline |"), "|---|---|---|---|---|"]
-    base_t = base_flops = None
+    runs, flops_of = {}, {}
     for name in VARIANTS:
-        t, flops = measure(name, batch, mesh, args.steps, args.warmup)
-        if name == "baseline":
-            base_t, base_flops = t, flops
+        runs[name], flops_of[name] = build(name, batch, mesh)
+    medians = time_round_robin(runs, args.rounds, args.steps)
+    base_t, base_flops = medians["baseline"], flops_of["baseline"]
+    for name in VARIANTS:
+        t, flops = medians[name], flops_of[name]
         same = ("yes" if flops == base_flops else "no") if name in TRAINING_ONLY else "n/a"
         rows.append(f"| {name} | {t * 1e3:.1f} | {100 * (t / base_t - 1):+.1f}% | "
                     f"{flops / 1e9:.3f} | {same} |")
@@ -89,9 +105,11 @@ def main():
     text = "\n".join(rows) + (
         f"\n\nMachine: {platform.machine()}, {os.cpu_count()} CPUs, {mesh.devices.size} "
         f"{jax.default_backend()} device(s), jax {jax.__version__}. Command: `python "
-        f"benchmarks/prior_overhead.py --batch {args.batch} --steps {args.steps}`; medians over "
-        f"{args.steps} steps, 64x64 images. RRR's training step backpropagates twice; the "
-        "two-stream prior is not training-only (its second stream runs at inference too).\n")
+        f"benchmarks/prior_overhead.py --batch {args.batch} --rounds {args.rounds} --steps "
+        f"{args.steps}`; medians over {args.rounds} x {args.steps} steps per variant, timed "
+        "round-robin (every variant in turn, each round), 64x64 images. RRR's training step "
+        "backpropagates twice; the two-stream prior is not training-only (its second stream "
+        "runs at inference too).\n")
     print(text)
     if args.out:
         os.makedirs(os.path.dirname(args.out) or ".", exist_ok=True)

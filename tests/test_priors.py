@@ -190,3 +190,36 @@ def test_restoring_a_different_architecture_raises(tiny_config, tmp_path):
     tiny_config.init.checkpoint = str(tmp_path / "nowhere")
     with pytest.raises(ValueError, match="no such directory"):
         Trainer(tiny_config, str(tmp_path / "y"))
+
+
+def test_prior_weight_ramps_in_linearly(tiny_config):
+    import jax.numpy as jnp
+
+    from jaxprior.train.objectives import build_objective
+    from jaxprior.train.steps import Context
+
+    tiny_config.priors.cam.update(weight=2.0, ramp_steps=10)
+    objective = build_objective(tiny_config, 2)
+    cam = jnp.full((2, 2, 2, 2), 1.0).at[..., 0].set(3.0)  # class-0 evidence everywhere
+    batch = {"label": jnp.array([0, 1]), "bird_mask": jnp.zeros((2, 4, 4))}
+    logits = jnp.zeros((2, 2))
+    for step, scale in ((0, 0.0), (5, 0.5), (10, 1.0), (50, 1.0)):
+        ctx = Context(jnp.int32(step), jax.random.PRNGKey(0), jnp.zeros((2, 4, 4, 3)), None)
+        loss, m = objective(logits, {"cam": cam}, batch, ctx)
+        np.testing.assert_allclose(loss, m["cross_entropy"] + 2.0 * scale * m["cam"], rtol=1e-6)
+        assert m["cam"] > 0
+
+
+def test_saved_configs_load_with_todays_defaults():
+    from jaxprior.train.config import base_config, validate_config, with_defaults
+
+    saved = base_config().to_dict()
+    del saved["priors"]["cam"]["ramp_steps"]  # a run made before the key existed
+    saved["eval_splits"] = list(saved["eval_splits"])  # JSON turns tuples into lists
+    config = with_defaults(saved)
+    validate_config(config)
+    assert config.priors.cam.ramp_steps == 0 and config.eval_splits == ("validation", "test",
+                                                                        "test_shift")
+    saved["priors"]["cam"]["typo"] = 1
+    with pytest.raises(ValueError, match=r"unknown config key 'priors\.cam\.typo'"):
+        validate_config(with_defaults(saved))
