@@ -16,6 +16,7 @@ import tempfile
 import time
 
 import numpy as np
+from tables import publish
 
 from jaxprior.data import augment, pipeline, sources
 from jaxprior.data.synthetic_birds import SyntheticBirds, SyntheticBirdsConfig, builder, render
@@ -82,11 +83,7 @@ def main():
         f"`{'taskset -c 0 ' if cores == 1 else ''}python benchmarks/data_speed.py` "
         f"(rendering: batches of {args.batch}, median of "
         f"{args.repeats}).\n")
-    print(text)
-    if args.out:
-        os.makedirs(os.path.dirname(args.out) or ".", exist_ok=True)
-        with open(args.out, "w") as f:
-            f.write(text)
+    publish(text, args.out)
 
 
 if __name__ == "__main__":

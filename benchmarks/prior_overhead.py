@@ -23,6 +23,7 @@ import time
 
 import jax
 import numpy as np
+from tables import publish
 
 from jaxprior import runtime
 from jaxprior.data.synthetic_birds import SyntheticBirdsConfig, generate_split
@@ -110,11 +111,7 @@ def main():
         "round-robin (every variant in turn, each round), 64x64 images. RRR's training step "
         "backpropagates twice; the two-stream prior is not training-only (its second stream "
         "runs at inference too).\n")
-    print(text)
-    if args.out:
-        os.makedirs(os.path.dirname(args.out) or ".", exist_ok=True)
-        with open(args.out, "w") as f:
-            f.write(text)
+    publish(text, args.out)
 
 
 if __name__ == "__main__":

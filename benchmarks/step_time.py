@@ -24,6 +24,7 @@ import time
 
 import jax
 import numpy as np
+from tables import publish
 
 from jaxprior import runtime
 from jaxprior.models import create_model
@@ -176,11 +177,7 @@ def main():
             f"--batch {args.batch} --steps {args.steps}`; medians over {args.steps} steps. "
             "images/s, GFLOP/s and the ratio use the faster of the two jaxprior columns; "
             "FLOPs are XLA's count for the whole (1-device) step.\n")
-    if args.out:
-        os.makedirs(os.path.dirname(args.out) or ".", exist_ok=True)
-        with open(args.out, "w") as f:
-            f.write(text)
-    print("\n" + machine)
+    publish(text, args.out)
 
 
 if __name__ == "__main__":
