@@ -1,5 +1,6 @@
 """Pure, jit-able losses of the priors; each returns per-example values [B]."""
 
+from jaxprior.losses.auxiliary import auxiliary_cross_entropy, auxiliary_keep
 from jaxprior.losses.cam import (
     binary_cam,
     cam_evidence,
@@ -14,10 +15,26 @@ from jaxprior.losses.gain import (
     erase_attended,
 )
 from jaxprior.losses.mask import mask_reproduction_loss
+from jaxprior.losses.maxl import focal_loss, focal_terms, hierarchical_mask, mask_softmax
 from jaxprior.losses.rrr import log_prob_input_gradients, rrr_loss
 
 __all__ = [
-    "attention_mining_loss", "attention_supervision_loss", "binary_cam", "cam_evidence",
-    "cam_restriction_loss", "class_activation_map", "class_attention", "erase_attended",
-    "log_prob_input_gradients", "mask_reproduction_loss", "resize_mask", "rrr_loss",
+    "attention_mining_loss",
+    "attention_supervision_loss",
+    "auxiliary_cross_entropy",
+    "auxiliary_keep",
+    "binary_cam",
+    "cam_evidence",
+    "cam_restriction_loss",
+    "class_activation_map",
+    "class_attention",
+    "erase_attended",
+    "focal_loss",
+    "focal_terms",
+    "hierarchical_mask",
+    "log_prob_input_gradients",
+    "mask_reproduction_loss",
+    "mask_softmax",
+    "resize_mask",
+    "rrr_loss",
 ]

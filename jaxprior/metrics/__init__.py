@@ -1,4 +1,5 @@
-"""Metrics: classification (accuracy, balanced, per-group and worst-group accuracy)."""
+"""Metrics: classification (accuracy, balanced, per-group and worst-group accuracy) and
+agreement between labelings (NMI)."""
 
 from jaxprior.metrics.classification import (
     accuracy,
@@ -6,5 +7,7 @@ from jaxprior.metrics.classification import (
     group_accuracy,
     worst_group_accuracy,
 )
+from jaxprior.metrics.clustering import normalized_mutual_information
 
-__all__ = ["accuracy", "balanced_accuracy", "group_accuracy", "worst_group_accuracy"]
+__all__ = ["accuracy", "balanced_accuracy", "group_accuracy", "normalized_mutual_information",
+           "worst_group_accuracy"]

@@ -11,8 +11,12 @@ import ml_collections
 from ml_collections import config_dict
 
 OPTIMIZERS = ("sgd", "adamw")
-SCHEDULES = ("constant", "cosine")
+SCHEDULES = ("constant", "cosine", "step")
 LABEL_KEYS = ("label", "species")
+AUX_LABEL_KEYS = ("label", "species", "background", "shape_id", "texture_id")
+AUX_HEAD_KEYS = {"label_key": "species", "weight": 1.0, "exclude_classes": (),
+                 "class_map": (), "num_classes": 0}
+MAXL_ORDERS = ("second", "first")
 MASK_KEYS = ("bird_mask", "head_mask")
 
 
@@ -47,6 +51,31 @@ def base_config() -> ml_collections.ConfigDict:
         "mask_head": {"weight": 0.0, "ramp_steps": 0, "bce_weight": 1.0, "dice_weight": 1.0,
                       "mask_key": "head_mask"},
     })
+    # Auxiliary heads (seed 000's auxiliary learning): name -> a dict of AUX_HEAD_KEYS:
+    #   label_key        the batch field it classifies (one of AUX_LABEL_KEYS)
+    #   class_map        optional: aux class of each label value (e.g. species -> family)
+    #   exclude_classes  aux classes whose examples it ignores (the main task's target)
+    #   num_classes      0: from class_map, or the dataset's species count
+    #   weight           its loss weight
+    c.aux_heads = ml_collections.ConfigDict()
+    # MAXL (jaxprior.meta.maxl): a generator invents the labels of an auxiliary head.
+    c.maxl = ml_collections.ConfigDict({
+        "enabled": False,
+        "psi": (5, 5),  # auxiliary classes per primary class
+        "order": "second",  # or "first" (finite-difference Hessian-vector product)
+        "inner_steps": 1,
+        "entropy_weight": 0.2,
+        "gamma": 2.0,  # focal exponent of both tasks
+        "fd_epsilon": 0.01,
+        # The generator: a name of jaxprior.models.MODELS ("" = the same as `model`).
+        "generator": {"name": "", "kwargs": {}},
+        "gen_optimizer": {"name": "sgd", "learning_rate": 1e-3, "momentum": 0.0,
+                          "nesterov": False, "weight_decay": 5e-4, "schedule": "constant",
+                          "warmup_steps": 0, "grad_clip": 0.0, "decay_every": 0,
+                          "decay_factor": 0.5},
+        "stats_every": 0,  # steps between label statistics; 0 = once per epoch
+        "stats_examples": 1000,  # training examples the statistics are computed on
+    })
     # Initialisation from a jaxprior run's checkpoint (pretrained-backbone prior).
     c.init = ml_collections.ConfigDict({
         "checkpoint": config_dict.placeholder(str),  # a workdir (or its checkpoints/ dir)
@@ -60,7 +89,9 @@ def base_config() -> ml_collections.ConfigDict:
     c.num_steps = 1000
     c.optimizer = ml_collections.ConfigDict({
         "name": "sgd", "learning_rate": 0.1, "momentum": 0.9, "nesterov": True,
-        "weight_decay": 5e-4, "schedule": "cosine", "warmup_steps": 50, "grad_clip": 0.0})
+        "weight_decay": 5e-4, "schedule": "cosine", "warmup_steps": 50, "grad_clip": 0.0,
+        # schedule "step": multiply the rate by decay_factor every decay_every steps
+        "decay_every": 0, "decay_factor": 0.5})
     # Loop.
     c.log_every = 50
     c.eval_every = 0  # 0: evaluate at the end only
@@ -75,7 +106,8 @@ def base_config() -> ml_collections.ConfigDict:
     return c
 
 
-FREE_FORM = ("model.kwargs",)  # dicts whose keys belong to someone else (the model)
+# Dicts whose keys belong to someone else (a model, the user naming heads).
+FREE_FORM = ("model.kwargs", "maxl.generator.kwargs", "aux_heads")
 
 
 def _flat_keys(d, prefix="") -> dict[str, object]:
@@ -130,7 +162,6 @@ def validate_config(config) -> None:
     need(given["image_size"] >= 8, "image_size", ">= 8")
     need(given["label_key"] in LABEL_KEYS, "label_key", f"one of {LABEL_KEYS}")
     need(given["optimizer.name"] in OPTIMIZERS, "optimizer.name", f"one of {OPTIMIZERS}")
-    need(given["optimizer.schedule"] in SCHEDULES, "optimizer.schedule", f"one of {SCHEDULES}")
     need(given["optimizer.learning_rate"] > 0, "optimizer.learning_rate", "> 0")
     need(given["eval_batch_size"] > 0, "eval_batch_size", "a positive int")
     for key in ("log_every", "eval_every", "checkpoint_every"):
@@ -148,3 +179,41 @@ def validate_config(config) -> None:
          "'sum' or 'mean'")
     need(given["init.backbone_lr_scale"] >= 0, "init.backbone_lr_scale", ">= 0")
     need(given["eval_cam.mask_key"] in MASK_KEYS, "eval_cam.mask_key", f"one of {MASK_KEYS}")
+    for opt in ("optimizer", "maxl.gen_optimizer"):
+        need(given[f"{opt}.schedule"] in SCHEDULES, f"{opt}.schedule", f"one of {SCHEDULES}")
+        need(given[f"{opt}.schedule"] != "step" or given[f"{opt}.decay_every"] > 0,
+             f"{opt}.decay_every", "> 0 with schedule 'step'")
+    need(given["maxl.order"] in MAXL_ORDERS, "maxl.order", f"one of {MAXL_ORDERS}")
+    need(given["maxl.inner_steps"] >= 1, "maxl.inner_steps", ">= 1")
+    need(len(given["maxl.psi"]) > 0 and min(given["maxl.psi"]) >= 1, "maxl.psi",
+         "a non-empty tuple of positive ints")
+    need(given["maxl.stats_examples"] >= 1, "maxl.stats_examples", ">= 1")
+    if given["maxl.enabled"] and (enabled_names(config.priors) or len(config.aux_heads)):
+        raise ValueError("config.maxl.enabled cannot be combined with priors.* or aux_heads "
+                         "in one run; MAXL's step trains its own two tasks")
+    for name, head in config.aux_heads.items():
+        _validate_aux_head(name, head)
+
+
+def enabled_names(priors) -> list[str]:
+    """The priors with a positive weight."""
+    return [name for name, cfg in priors.items() if cfg.weight > 0]
+
+
+def _validate_aux_head(name: str, head) -> None:
+    where = f"config.aux_heads.{name}"
+    if not name.isidentifier():
+        raise ValueError(f"{where}: a head's name must be an identifier")
+    head = dict(head)
+    unknown = set(head) - set(AUX_HEAD_KEYS)
+    if unknown:
+        raise ValueError(f"{where}: unknown keys {sorted(unknown)}; known: "
+                         f"{sorted(AUX_HEAD_KEYS)}")
+    head = {**AUX_HEAD_KEYS, **head}
+    if head["label_key"] not in AUX_LABEL_KEYS:
+        raise ValueError(f"{where}.label_key must be one of {AUX_LABEL_KEYS}, got "
+                         f"{head['label_key']!r}")
+    if head["weight"] < 0 or head["num_classes"] < 0:
+        raise ValueError(f"{where}: weight and num_classes must be >= 0")
+    if head["class_map"] and min(head["class_map"]) < 0:
+        raise ValueError(f"{where}.class_map must map to classes >= 0")

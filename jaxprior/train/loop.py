@@ -26,12 +26,13 @@ import tqdm
 from jaxprior import metrics as metrics_lib
 from jaxprior.data import augment as augment_lib
 from jaxprior.data import pipeline, sources
+from jaxprior.meta import training as maxl_training
 from jaxprior.models import create_model
 from jaxprior.train import guards, steps
 from jaxprior.train import mesh as mesh_lib
 from jaxprior.train.checkpoint import Checkpointer
 from jaxprior.train.config import validate_config, with_defaults
-from jaxprior.train.objectives import build_objective, enabled_priors
+from jaxprior.train.objectives import aux_head_specs, build_objective, enabled_priors
 from jaxprior.train.pretrained import restore_backbone
 from jaxprior.train.state import create_train_state, make_optimizer, split_model
 
@@ -74,8 +75,19 @@ class Trainer:
         self.local_eval_batch = mesh_lib.local_batch_size(config.eval_batch_size, self.mesh,
                                                           name="eval_batch_size")
 
+        self.aux_heads = aux_head_specs(config, num_species=self.spec.num_species,
+                                        num_classes=self.num_classes)
+        head_sizes = {name: head["num_classes"] for name, head in self.aux_heads.items()}
+        if config.maxl.enabled:
+            head_sizes = {maxl_training.MAXL_HEAD: sum(config.maxl.psi)}
+        model_kwargs = dict(config.model.kwargs)
+        if head_sizes:
+            if "aux_heads" in model_kwargs:
+                raise ValueError("set auxiliary heads in config.aux_heads (or config.maxl), "
+                                 "not in config.model.kwargs.aux_heads")
+            model_kwargs["aux_heads"] = head_sizes
         model = create_model(config.model.name, num_classes=self.num_classes, seed=config.seed,
-                             **config.model.kwargs)
+                             **model_kwargs)
         self.defs, params, model_state = split_model(model)
         for key in self.defs.inputs:
             _require_field(self.spec, key, f"model {config.model.name!r}")
@@ -87,12 +99,20 @@ class Trainer:
                             backbone_lr_scale=config.init.backbone_lr_scale,
                             freeze_backbone=config.init.freeze_backbone)
         repl, data = mesh_lib.replicated(self.mesh), mesh_lib.data_sharding(self.mesh)
-        self.state = jax.device_put(create_train_state(params, model_state, tx, config.seed),
-                                    repl)
-        objective = build_objective(config, self.num_classes)
-        self.train_step = jax.jit(steps.make_train_step(self.defs, tx, objective),
-                                  in_shardings=(repl, data), out_shardings=(repl, repl),
-                                  donate_argnums=0)
+        state = create_train_state(params, model_state, tx, config.seed)
+        self.maxl = (maxl_training.MaxlRun(config, self.defs, self.num_classes)
+                     if config.maxl.enabled else None)
+        if self.maxl:
+            state = self.maxl.init_state(state)
+            train_step = self.maxl.make_train_step(tx)
+            self.label_fn = jax.jit(self.maxl.make_label_fn(), in_shardings=(repl, data, data),
+                                    out_shardings=data)
+        else:
+            train_step = steps.make_train_step(
+                self.defs, tx, build_objective(config, self.num_classes, self.aux_heads))
+        self.state = jax.device_put(state, repl)
+        self.train_step = jax.jit(train_step, in_shardings=(repl, data),
+                                  out_shardings=(repl, repl), donate_argnums=0)
         cam_target = config.eval_cam.target_class
         if cam_target >= 0 and not _has_field(self.spec, config.eval_cam.mask_key):
             cam_target = -1
@@ -182,12 +202,20 @@ class Trainer:
                     self.log.write(record)
                     bar.set_postfix(loss=f"{record['loss']:.4f}")
                     window, t0 = [], time.perf_counter()
+                if self.maxl and done % self._stats_every() == 0:
+                    settle()
+                    maxl_training.log_label_statistics(self, done)
                 if c.eval_every and done % c.eval_every == 0 and done != c.num_steps:
                     self.evaluate_splits(done)
                 bar.update(1)
         finally:
             bar.close()
             self.checkpointer.wait()
+
+    def _stats_every(self) -> int:
+        """Steps between MAXL label statistics (``maxl.stats_every``, or one epoch)."""
+        return self.config.maxl.stats_every or max(
+            1, len(self.load(self.config.train_split)) // self.config.batch_size)
 
     def _check(self, step: int, device_metrics: dict, window: list[dict]) -> None:
         """Fetches a step's metrics, stops on non-finite values, keeps them for logging."""
@@ -223,8 +251,12 @@ class Trainer:
                                                               "valid")})
             outs.append({**result, **fields})
         cat = {k: np.concatenate([o[k] for o in outs]) for k in outs[0]}
-        return summarise(cat, spec=self.spec, label_key=self.config.label_key,
-                         num_classes=self.num_classes)
+        result = summarise(cat, spec=self.spec, label_key=self.config.label_key,
+                           num_classes=self.num_classes)
+        if self.maxl:
+            report = maxl_training.label_report(self, self.load(split))
+            result.update({f"maxl/{k}": v for k, v in report.items()})
+        return result
 
     def evaluate_splits(self, step: int) -> dict[str, dict]:
         results = {}

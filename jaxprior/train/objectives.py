@@ -12,11 +12,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import jax
 import jax.numpy as jnp
 import ml_collections
 import optax
 
 from jaxprior import losses
+from jaxprior.train.config import AUX_HEAD_KEYS, enabled_names
 from jaxprior.train.steps import Context, Objective
 
 Term = Callable[[jnp.ndarray, dict, dict, Context], jnp.ndarray]
@@ -84,12 +86,64 @@ def mask_head_term(cfg: ml_collections.ConfigDict) -> Term:
     return term
 
 
+def aux_head_specs(config: ml_collections.ConfigDict, *, num_species: int,
+                   num_classes: int) -> dict[str, dict]:
+    """``config.aux_heads`` with defaults filled in and ``num_classes`` resolved."""
+    specs = {}
+    for name, given in config.aux_heads.items():
+        head = {**AUX_HEAD_KEYS, **dict(given)}
+        sizes = {"species": num_species, "label": num_classes}
+        if head["class_map"]:
+            if head["label_key"] in sizes and len(head["class_map"]) != sizes[head["label_key"]]:
+                raise ValueError(
+                    f"config.aux_heads.{name}.class_map has {len(head['class_map'])} entries; "
+                    f"{head['label_key']!r} has {sizes[head['label_key']]} values")
+            inferred = max(head["class_map"]) + 1
+        else:
+            inferred = sizes.get(head["label_key"], 0)
+        head["num_classes"] = head["num_classes"] or inferred
+        if not head["num_classes"]:
+            raise ValueError(f"config.aux_heads.{name}: set num_classes for label_key "
+                             f"{head['label_key']!r}")
+        bad = [c for c in head["exclude_classes"] if not 0 <= c < head["num_classes"]]
+        if bad:
+            raise ValueError(f"config.aux_heads.{name}.exclude_classes {bad} outside its "
+                             f"{head['num_classes']} classes")
+        specs[name] = head
+    return specs
+
+
+def aux_head_term(name: str, head: dict) -> Term:
+    """Mean auxiliary cross-entropy of head `name` over its kept examples (labels < 0,
+    i.e. unknown, and excluded classes are not counted)."""
+    class_map = tuple(head["class_map"])
+    exclude = tuple(head["exclude_classes"])
+
+    def term(logits, aux, batch, ctx):
+        labels = batch[head["label_key"]]
+        known = labels >= 0
+        if class_map:
+            # A one-hot lookup: a gather of a constant table by sharded labels does not
+            # lower under a data mesh in jax 0.10.
+            table = jnp.asarray(class_map, labels.dtype)
+            labels = jnp.sum(jax.nn.one_hot(labels, len(class_map), dtype=labels.dtype) * table,
+                             axis=-1)
+        keep = losses.auxiliary_keep(labels, exclude_classes=exclude, where=known)
+        ce = losses.auxiliary_cross_entropy(aux["heads"][name], labels,
+                                            exclude_classes=exclude, where=keep)
+        return ce.sum() / jnp.maximum(keep.sum(), 1)
+
+    return term
+
+
 def enabled_priors(config: ml_collections.ConfigDict) -> list[str]:
-    return [name for name, cfg in config.priors.items() if cfg.weight > 0]
+    return enabled_names(config.priors)
 
 
-def build_objective(config: ml_collections.ConfigDict, num_classes: int) -> Objective:
-    """Cross-entropy on ``config.label_key`` plus every enabled prior's weighted term."""
+def build_objective(config: ml_collections.ConfigDict, num_classes: int,
+                    aux_heads: dict[str, dict] | None = None) -> Objective:
+    """Cross-entropy on ``config.label_key`` plus every enabled prior's weighted term and
+    every auxiliary head's (`aux_heads` from :func:`aux_head_specs`)."""
     label_key = config.label_key
     makers = {
         "cam": lambda cfg: cam_term(cfg, num_classes),
@@ -99,6 +153,8 @@ def build_objective(config: ml_collections.ConfigDict, num_classes: int) -> Obje
     }
     terms = [(name, config.priors[name].weight, config.priors[name].ramp_steps,
               makers[name](config.priors[name])) for name in enabled_priors(config)]
+    terms += [(f"aux_{name}", head["weight"], 0, aux_head_term(name, head))
+              for name, head in (aux_heads or {}).items()]
 
     def objective(logits, aux, batch, ctx):
         labels = batch[label_key]

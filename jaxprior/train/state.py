@@ -48,6 +48,9 @@ def split_model(model: nnx.Module) -> tuple[ModelDefs, nnx.State, nnx.State]:
 def learning_rate_schedule(opt, num_steps: int) -> optax.Schedule:
     if opt.schedule == "constant":
         return optax.constant_schedule(opt.learning_rate)
+    if opt.schedule == "step":
+        return optax.exponential_decay(opt.learning_rate, transition_steps=opt.decay_every,
+                                       decay_rate=opt.decay_factor, staircase=True)
     warmup = min(opt.warmup_steps, max(num_steps - 1, 0))
     return optax.warmup_cosine_decay_schedule(
         init_value=0.0, peak_value=opt.learning_rate, warmup_steps=warmup,

@@ -1,0 +1,34 @@
+"""Agreement between two labelings (e.g. MAXL's generated classes vs the true species)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def normalized_mutual_information(a, b) -> float:
+    """NMI = I(A; B) / ((H(A) + H(B)) / 2), in [0, 1] (arithmetic normalisation, as
+    scikit-learn's default). 1 when one labeling determines the other and both have
+    the same number of classes; 0 for independent labelings. Two constant labelings
+    give 1 (identical), one constant labeling 0.
+    """
+    a, b = np.asarray(a).ravel(), np.asarray(b).ravel()
+    if a.shape != b.shape or a.size == 0:
+        raise ValueError(f"normalized_mutual_information: need two non-empty labelings of "
+                         f"the same length, got {a.size} and {b.size}")
+    _, ai = np.unique(a, return_inverse=True)
+    _, bi = np.unique(b, return_inverse=True)
+    joint = np.zeros((ai.max() + 1, bi.max() + 1))
+    np.add.at(joint, (ai, bi), 1.0)
+    joint /= a.size
+    pa, pb = joint.sum(1), joint.sum(0)
+
+    def entropy(p):
+        p = p[p > 0]
+        return float(-np.sum(p * np.log(p)))
+
+    ha, hb = entropy(pa), entropy(pb)
+    if ha == 0 and hb == 0:
+        return 1.0
+    nz = joint > 0
+    mi = float(np.sum(joint[nz] * np.log(joint[nz] / np.outer(pa, pb)[nz])))
+    return max(0.0, mi / ((ha + hb) / 2))
