@@ -15,7 +15,6 @@ slowest variant); GPU not measured.
 """
 
 import importlib
-import json
 import os
 import sys
 
@@ -26,7 +25,7 @@ from absl import app, flags, logging
 from jaxprior import losses, runtime, viz
 from jaxprior.data import pipeline
 from jaxprior.train.loop import load_run, train_and_evaluate
-from jaxprior.train.multiseed import comparison_table, machine_description, run_seeds
+from jaxprior.train.multiseed import machine_description, run_study, write_comparison
 
 VARIANTS = ("baseline", "cam_binary", "cam_softmax", "cam_softmax_ramp", "rrr", "mask_head",
             "two_stream", "pretrained_frozen", "pretrained_finetuned")
@@ -117,36 +116,31 @@ def main(argv):
         print(f"== pretraining (all-species) -> {pretrain_dir}", flush=True)
         train_and_evaluate(config_of("pretrain"), pretrain_dir)
 
-    results = {}
+    configs = {}
     for name in _VARIANTS.value:
-        config = config_of(name)
+        configs[name] = config_of(name)
         if name in PRETRAINED:
-            config.init.checkpoint = pretrain_dir
-        command = f"python -m experiments.seed000 --variants {name} --workdir {workdir}"
-        results[name] = run_seeds(config, os.path.join(workdir, name), _SEEDS.value,
-                                  command=command)
-    metrics = list(config_of("baseline").report_metrics)
-    table = comparison_table(results, metrics)
+            configs[name].init.checkpoint = pretrain_dir
+    results = run_study(configs, workdir, _SEEDS.value,
+                        command=f"python -m experiments.seed000 --workdir {workdir}")
     train_size = config_of("baseline").train_limit
-    text = (f"# Seed 000 priors on the embedded benchmark\n\nMean ± sample std over seeds "
-            f"{_SEEDS.value}; {train_size} training images (the first of synthetic_birds/64px "
-            f"train), ResNet-20, 200 steps of batch 128. Command: `python -m "
-            f"experiments.seed000 {' '.join(sys.argv[1:])}`; machine: "
-            f"{machine_description()}.\n\n{table}\n")
+    intro = (f"Mean ± sample std over seeds {_SEEDS.value}; {train_size} training images (the "
+             f"first of synthetic_birds/64px train), ResNet-20, 200 steps of batch 128. "
+             f"Command: `python -m experiments.seed000 {' '.join(sys.argv[1:])}`; machine: "
+             f"{machine_description()}.")
+    extra = ""
     figure_runs = [n for n in FIGURE_RUNS if n in results]
     if len(figure_runs) > 1:
         figure(workdir, figure_runs, os.path.join(workdir, "cam_overlays.png"))
-        text += ("\n## Where the decision comes from (test_shift)\n\n"
+        extra = ("\n## Where the decision comes from (test_shift)\n\n"
                  "z_other - z_kakapo = evidence on the bird + evidence on the background + bias "
                  "(single-logit CAM split by the bird mask; means over the group's images and "
                  f"the seeds; positive = other bird).\n\n"
                  f"{logit_decomposition(workdir, figure_runs, _SEEDS.value)}\n"
                  "\n![CAM overlays](cam_overlays.png)\n")
-    with open(os.path.join(workdir, "results.md"), "w") as f:
-        f.write(text)
-    with open(os.path.join(workdir, "results.json"), "w") as f:
-        json.dump({name: {"metrics": r["metrics"], "commit": r["commit"],
-                          "seeds": r["seeds"]} for name, r in results.items()}, f, indent=1)
+    table = write_comparison(workdir, results, list(config_of("baseline").report_metrics),
+                             title="Seed 000 priors on the embedded benchmark", intro=intro,
+                             extra=extra)
     print("\n" + table)
 
 

@@ -54,7 +54,8 @@ def base_config() -> ml_collections.ConfigDict:
     # Auxiliary heads (seed 000's auxiliary learning): name -> a dict of AUX_HEAD_KEYS:
     #   label_key        the batch field it classifies (one of AUX_LABEL_KEYS)
     #   class_map        optional: aux class of each label value (e.g. species -> family)
-    #   exclude_classes  aux classes whose examples it ignores (the main task's target)
+    #   exclude_classes  label_key values (before class_map) whose examples it ignores
+    #                    (the main task's target species, in seed 000)
     #   num_classes      0: from class_map, or the dataset's species count
     #   weight           its loss weight
     c.aux_heads = ml_collections.ConfigDict()

@@ -122,3 +122,25 @@ def run_seeds(config: ml_collections.ConfigDict, workdir: str, seeds, *, command
             f.write(md + "\n")
     results["headline_table"] = markdown_table(stats, headline)
     return results
+
+
+def run_study(configs: dict[str, ml_collections.ConfigDict], workdir: str, seeds, *,
+              command: str) -> dict[str, dict]:
+    """Every variant's config over `seeds`, each in ``workdir/<variant>`` (resuming)."""
+    return {name: run_seeds(config, os.path.join(workdir, name), seeds,
+                            command=f"{command} --variants {name}")
+            for name, config in configs.items()}
+
+
+def write_comparison(workdir: str, results: dict[str, dict], metrics, *, title: str,
+                     intro: str, extra: str = "") -> str:
+    """``results.md`` (title, intro, one row per variant, `extra`) and ``results.json``
+    (each variant's metrics, commit and seeds) in `workdir`; returns the table."""
+    table = comparison_table(results, metrics)
+    if jax.process_index() == 0:
+        with open(os.path.join(workdir, "results.md"), "w") as f:
+            f.write(f"# {title}\n\n{intro}\n\n{table}\n{extra}")
+        with open(os.path.join(workdir, "results.json"), "w") as f:
+            json.dump({name: {"metrics": r["metrics"], "commit": r["commit"],
+                              "seeds": r["seeds"]} for name, r in results.items()}, f, indent=1)
+    return table

@@ -105,32 +105,33 @@ def aux_head_specs(config: ml_collections.ConfigDict, *, num_species: int,
         if not head["num_classes"]:
             raise ValueError(f"config.aux_heads.{name}: set num_classes for label_key "
                              f"{head['label_key']!r}")
-        bad = [c for c in head["exclude_classes"] if not 0 <= c < head["num_classes"]]
+        values = sizes.get(head["label_key"], head["num_classes"] if not head["class_map"]
+                           else len(head["class_map"]))
+        bad = [c for c in head["exclude_classes"] if not 0 <= c < values]
         if bad:
-            raise ValueError(f"config.aux_heads.{name}.exclude_classes {bad} outside its "
-                             f"{head['num_classes']} classes")
+            raise ValueError(f"config.aux_heads.{name}.exclude_classes {bad} outside the "
+                             f"{values} values of {head['label_key']!r}")
         specs[name] = head
     return specs
 
 
 def aux_head_term(name: str, head: dict) -> Term:
-    """Mean auxiliary cross-entropy of head `name` over its kept examples (labels < 0,
-    i.e. unknown, and excluded classes are not counted)."""
+    """Mean auxiliary cross-entropy of head `name` over its kept examples: examples whose
+    ``label_key`` value is in ``exclude_classes`` (before ``class_map``) or unknown (< 0)
+    are not counted."""
     class_map = tuple(head["class_map"])
     exclude = tuple(head["exclude_classes"])
 
     def term(logits, aux, batch, ctx):
         labels = batch[head["label_key"]]
-        known = labels >= 0
+        keep = losses.auxiliary_keep(labels, exclude_classes=exclude, where=labels >= 0)
         if class_map:
             # A one-hot lookup: a gather of a constant table by sharded labels does not
             # lower under a data mesh in jax 0.10.
             table = jnp.asarray(class_map, labels.dtype)
             labels = jnp.sum(jax.nn.one_hot(labels, len(class_map), dtype=labels.dtype) * table,
                              axis=-1)
-        keep = losses.auxiliary_keep(labels, exclude_classes=exclude, where=known)
-        ce = losses.auxiliary_cross_entropy(aux["heads"][name], labels,
-                                            exclude_classes=exclude, where=keep)
+        ce = losses.auxiliary_cross_entropy(aux["heads"][name], labels, where=keep)
         return ce.sum() / jnp.maximum(keep.sum(), 1)
 
     return term

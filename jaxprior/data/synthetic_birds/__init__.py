@@ -7,11 +7,17 @@ from jaxprior.data.synthetic_birds.builder import (
     generate_split,
     split_design,
 )
-from jaxprior.data.synthetic_birds.species import BACKGROUNDS, KAKAPO, SPECIES
+from jaxprior.data.synthetic_birds.species import (
+    BACKGROUNDS,
+    FAMILIES,
+    FAMILY_OF_SPECIES,
+    KAKAPO,
+    SPECIES,
+)
 
 SPECIES_NAMES = tuple(s.name for s in SPECIES)
 
 __all__ = [
-    "BACKGROUNDS", "KAKAPO", "SPECIES", "SPECIES_NAMES", "SPLITS", "SyntheticBirds",
-    "SyntheticBirdsConfig", "generate_split", "split_design",
+    "BACKGROUNDS", "FAMILIES", "FAMILY_OF_SPECIES", "KAKAPO", "SPECIES", "SPECIES_NAMES",
+    "SPLITS", "SyntheticBirds", "SyntheticBirdsConfig", "generate_split", "split_design",
 ]

@@ -203,6 +203,10 @@ SPECIES: tuple[Species, ...] = (
 KAKAPO = 0
 HARD_NEGATIVES = (1, 2)
 
-assert SPECIES[KAKAPO].name == "kakapo"
+FAMILIES: tuple[str, ...] = ("parrot", "larid", "duck", "penguin", "songbird")
+FAMILY_OF_SPECIES: tuple[int, ...] = (0, 0, 0, 1, 1, 2, 2, 3, 4, 4)
+"""Each species' family (a coarser label, e.g. for a second auxiliary head)."""
+
+assert SPECIES[KAKAPO].name == "kakapo" and len(FAMILY_OF_SPECIES) == len(SPECIES)
 assert all(t.texture.pattern in PATTERNS for t in SPECIES)
 assert all(SKY not in s.habitats for s in SPECIES if not s.shape.can_fly)
