@@ -68,7 +68,9 @@ def time_jax(name: str, size: int, batch: int, impl: str, steps: int, warmup: in
     return statistics.median(times), flops
 
 
-def _torch_model(name: str):
+def torch_trunk(name: str):
+    """The PyTorch equivalent of a jaxprior backbone + global average pooling: images
+    [B, 3, H, W] -> features [B, D]; returns (module, D)."""
     import torch
     from torch import nn
 
@@ -95,17 +97,31 @@ def _torch_model(name: str):
                 cin = w
             if b < 4:
                 layers.append(nn.MaxPool2d(2))
-        head = [nn.Linear(512, 512), nn.ReLU(), nn.Linear(512, NUM_CLASSES)]
-        return nn.Sequential(*layers, nn.AdaptiveAvgPool2d(1), nn.Flatten(), *head)
-    stages, widths = {"resnet20": ((3, 3, 3), (16, 32, 64)),
-                      "resnet18": ((2, 2, 2, 2), (64, 128, 256, 512))}[name]
-    layers, cin = [*bn_conv(3, widths[0]), nn.ReLU()], widths[0]
-    for s, (n, w) in enumerate(zip(stages, widths, strict=True)):
-        for i in range(n):
-            layers.append(Block(cin, w, 2 if s > 0 and i == 0 else 1))
-            cin = w
-    return nn.Sequential(*layers, nn.AdaptiveAvgPool2d(1), nn.Flatten(),
-                         nn.Linear(cin, NUM_CLASSES))
+    else:
+        stages, widths = {"resnet20": ((3, 3, 3), (16, 32, 64)),
+                          "resnet18": ((2, 2, 2, 2), (64, 128, 256, 512))}[name]
+        layers, cin = [*bn_conv(3, widths[0]), nn.ReLU()], widths[0]
+        for s, (n, w) in enumerate(zip(stages, widths, strict=True)):
+            for i in range(n):
+                layers.append(Block(cin, w, 2 if s > 0 and i == 0 else 1))
+                cin = w
+    return nn.Sequential(*layers, nn.AdaptiveAvgPool2d(1), nn.Flatten()), cin
+
+
+def torch_head(name: str, features: int, num_classes: int):
+    """jaxprior's head for the model: Dense-ReLU-Dense (VGG, as MAXL) or one Dense."""
+    from torch import nn
+
+    if name == "vgg16_bn":
+        return nn.Sequential(nn.Linear(features, 512), nn.ReLU(), nn.Linear(512, num_classes))
+    return nn.Linear(features, num_classes)
+
+
+def _torch_model(name: str):
+    from torch import nn
+
+    trunk, features = torch_trunk(name)
+    return nn.Sequential(trunk, torch_head(name, features, NUM_CLASSES))
 
 
 def time_torch(name: str, size: int, batch: int, steps: int, warmup: int):

@@ -1,0 +1,269 @@
+"""Cost of a MAXL step: jaxprior's one-pass step vs its own single-task step, and vs a
+PyTorch implementation of the official two-pass MAXL step (when torch is installed).
+
+MAXL's recipe: VGG-16-BN multi-task network (20 primary classes, 100 auxiliary) and
+generator, psi = 5, SGD lr 0.01 (multi-task, also the inner lr) and 1e-3 with weight
+decay 5e-4 (generator); here batch 32 of 32x32 images. Rows:
+
+  jaxprior single-task     forward + backward + SGD of the multi-task network's primary head
+  jaxprior MAXL (second)   maxl_train_step: both updates, exact hypergradient
+  jaxprior MAXL (first)    the same with the finite-difference hypergradient
+  PyTorch single-task      the same single-task step in PyTorch
+  PyTorch MAXL (official)  the official loop's two passes: (1) generate labels without
+                           gradient, update the multi-task network; (2) generate labels,
+                           differentiate the inner step with create_graph=True, forward
+                           with the fast weights, update the generator
+
+Each row runs in its own process (so its peak memory is its own): median ms/step over
+--steps steps after --warmup, and the process's peak resident memory (CPU) or the
+device's peak bytes in use (GPU). The PyTorch step is written from the paper, not
+copied from the official code.
+
+  python benchmarks/maxl_step.py --out benchmarks/results/maxl_step_cpu.md
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import json
+import os
+import platform
+import resource
+import statistics
+import subprocess
+import sys
+import time
+
+import numpy as np
+from tables import publish
+
+PSI = (5,) * 20
+PRIMARY, AUX = len(PSI), sum(PSI)
+ROWS = {
+    "jax_single": "jaxprior single-task",
+    "jax_second": "jaxprior MAXL (second order)",
+    "jax_first": "jaxprior MAXL (first order)",
+    "torch_single": "PyTorch single-task",
+    "torch_maxl": "PyTorch MAXL (official two-pass step)",
+}
+
+
+def _timed(step, steps: int, warmup: int) -> float:
+    times = []
+    for i in range(warmup + steps):
+        t0 = time.perf_counter()
+        step()
+        if i >= warmup:
+            times.append(time.perf_counter() - t0)
+    return statistics.median(times)
+
+
+def run_jax(kind: str, batch: int, size: int, steps: int, warmup: int) -> dict:
+    import jax
+    import optax
+
+    from jaxprior import runtime
+    from jaxprior.meta import create_maxl_state, maxl_train_step
+    from jaxprior.meta.training import stateful_apply
+    from jaxprior.models import create_model
+    from jaxprior.train import mesh as mesh_lib
+    from jaxprior.train.config import base_config
+    from jaxprior.train.objectives import build_objective
+    from jaxprior.train.state import create_train_state, split_model
+    from jaxprior.train.steps import make_train_step, preprocess_images
+
+    runtime.configure_cpu_devices(None)
+    mesh = mesh_lib.make_mesh()
+    repl, shard = mesh_lib.replicated(mesh), mesh_lib.data_sharding(mesh)
+    rng = np.random.default_rng(0)
+    data = mesh_lib.shard_batch({"image": rng.integers(0, 256, (batch, size, size, 3), np.uint8),
+                                 "label": rng.integers(0, PRIMARY, batch)}, mesh)
+    tx = optax.sgd(0.01)
+    mtl = create_model("vgg16_bn", num_classes=PRIMARY, aux_heads={"maxl": AUX})
+    defs, params, model_state = split_model(mtl)
+    state = create_train_state(params, model_state, tx, 0)
+    if kind == "jax_single":
+        step = make_train_step(defs, tx, build_objective(base_config(), PRIMARY))
+    else:
+        gen_defs, gen_params, gen_state = split_model(
+            create_model("vgg16_bn", num_classes=AUX, seed=1))
+        gen_tx = optax.chain(optax.add_decayed_weights(5e-4), optax.sgd(1e-3))
+        state = create_maxl_state(state, gen_params, gen_state, gen_tx)
+        core = functools.partial(
+            maxl_train_step, mtl_apply=stateful_apply(defs.train, lambda z, a: (
+                z, a["heads"]["maxl"])),
+            gen_apply=stateful_apply(gen_defs.train, lambda z, a: z), mtl_tx=tx, gen_tx=gen_tx,
+            psi=PSI, inner_lr=0.01, order=kind.split("_")[1])
+
+        def step(state, batch):
+            return core(state, {"image": preprocess_images(batch["image"]),
+                                "label": batch["label"]})
+
+    state = jax.device_put(state, repl)
+    compiled = jax.jit(step, in_shardings=(repl, shard), out_shardings=(repl, repl),
+                       donate_argnums=0).lower(state, data).compile()
+    holder = [state]
+
+    def one():
+        holder[0], metrics = compiled(holder[0], data)
+        jax.block_until_ready(metrics)
+
+    seconds = _timed(one, steps, warmup)
+    stats = jax.devices()[0].memory_stats() or {}
+    return {"seconds": seconds, "devices": jax.device_count(), "backend": jax.default_backend(),
+            "device_peak_bytes": stats.get("peak_bytes_in_use")}
+
+
+def run_torch(kind: str, batch: int, size: int, steps: int, warmup: int) -> dict:
+    import torch
+    from step_time import torch_head, torch_trunk
+    from torch import nn
+
+    torch.manual_seed(0)
+    device = "cuda" if torch.cuda.is_available() else "cpu"
+
+    class MultiTask(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.trunk, d = torch_trunk("vgg16_bn")
+            self.primary, self.aux = torch_head("vgg16_bn", d, PRIMARY), torch_head(
+                "vgg16_bn", d, AUX)
+
+        def forward(self, x):
+            h = self.trunk(x)
+            return self.primary(h), self.aux(h)
+
+    trunk, d = torch_trunk("vgg16_bn")
+    mtl = MultiTask().to(device)
+    gen = nn.Sequential(trunk, torch_head("vgg16_bn", d, AUX)).to(device)
+    opt = torch.optim.SGD(mtl.parameters(), lr=0.01)
+    gen_opt = torch.optim.SGD(gen.parameters(), lr=1e-3, weight_decay=5e-4)
+    x = torch.randint(0, 256, (batch, 3, size, size), dtype=torch.uint8, device=device)
+    y = torch.randint(0, PRIMARY, (batch,), device=device)
+    onehot = nn.functional.one_hot(y, PRIMARY).float()
+    owner = torch.repeat_interleave(torch.arange(PRIMARY, device=device),
+                                    torch.tensor(PSI, device=device))
+    mask = (y[:, None] == owner[None, :]).float()
+
+    def images():
+        return (x.float() / 255 - 0.5) / 0.25
+
+    def focal(logits, targets):
+        p = torch.softmax(logits, 1)
+        return -(targets * (1 - p) ** 2 * torch.log(p + 1e-20)).sum(1).mean()
+
+    def generate(inputs):
+        z = gen(inputs)
+        z = z - z.max(1, keepdim=True).values.detach()
+        e = torch.exp(z) * mask
+        return e / e.sum(1, keepdim=True)
+
+    def single():
+        opt.zero_grad(set_to_none=True)
+        focal(mtl(images())[0], onehot).backward()
+        opt.step()
+
+    def maxl():
+        inputs = images()
+        with torch.no_grad():  # pass 1: the multi-task update on generated labels
+            labels = generate(inputs)
+        opt.zero_grad(set_to_none=True)
+        primary, aux = mtl(inputs)
+        (focal(primary, onehot) + focal(aux, labels)).backward()
+        opt.step()
+        labels = generate(inputs)  # pass 2: the generator, through the inner step
+        primary, aux = mtl(inputs)
+        inner = focal(primary, onehot) + focal(aux, labels)
+        names, params = zip(*mtl.named_parameters(), strict=True)
+        grads = torch.autograd.grad(inner, params, create_graph=True)
+        fast = {n: p - 0.01 * g for n, p, g in zip(names, params, grads, strict=True)}
+        primary_fast, _ = torch.func.functional_call(mtl, fast, (inputs,))
+        mean = labels.mean(0)
+        loss = focal(primary_fast, onehot) + 0.2 * (mean * torch.log(mean + 1e-20)).sum()
+        gen_opt.zero_grad(set_to_none=True)
+        loss.backward()
+        gen_opt.step()
+
+    def step():
+        (single if kind == "torch_single" else maxl)()
+        if device == "cuda":
+            torch.cuda.synchronize()
+
+    seconds = _timed(step, steps, warmup)
+    peak = torch.cuda.max_memory_allocated() if device == "cuda" else None
+    return {"seconds": seconds, "threads": torch.get_num_threads(), "torch": torch.__version__,
+            "device_peak_bytes": peak}
+
+
+def child(kind: str, args) -> None:
+    run = run_jax if kind.startswith("jax") else run_torch
+    result = run(kind, args.batch, args.size, args.steps, args.warmup)
+    result["peak_rss_bytes"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    print("RESULT " + json.dumps(result), flush=True)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--batch", type=int, default=32)
+    parser.add_argument("--size", type=int, default=32)
+    parser.add_argument("--steps", type=int, default=5)
+    parser.add_argument("--warmup", type=int, default=2)
+    parser.add_argument("--rows", default=",".join(ROWS))
+    parser.add_argument("--child", default=None, help=argparse.SUPPRESS)
+    parser.add_argument("--out", default=None, help="markdown file to write the table to")
+    args = parser.parse_args()
+    if args.child:
+        return child(args.child, args)
+    try:
+        import torch
+
+        torch_version = torch.__version__
+    except ImportError:
+        torch_version = None
+    results = {}
+    for kind in args.rows.split(","):
+        if kind.startswith("torch") and not torch_version:
+            continue
+        cmd = [sys.executable, __file__, "--child", kind, "--batch", str(args.batch), "--size",
+               str(args.size), "--steps", str(args.steps), "--warmup", str(args.warmup)]
+        out = subprocess.run(cmd, capture_output=True, text=True, check=False)
+        line = [x for x in out.stdout.splitlines() if x.startswith("RESULT ")]
+        if out.returncode or not line:
+            raise RuntimeError(f"{kind} failed:\n{out.stderr[-3000:]}")
+        results[kind] = json.loads(line[0][len("RESULT "):])
+        print(kind, results[kind], flush=True)
+
+    def ratio(a, b):
+        return (f"{results[a]['seconds'] / results[b]['seconds']:.2f}"
+                if a in results and b in results else "—")
+
+    def memory(r):
+        peak = r["device_peak_bytes"] or r["peak_rss_bytes"]
+        return f"{peak / 2**30:.2f}"
+
+    rows = ["| step | ms/step | x own single-task | peak memory GiB |", "|---|---|---|---|"]
+    for kind, r in results.items():
+        own = "jax_single" if kind.startswith("jax") else "torch_single"
+        rows.append(f"| {ROWS[kind]} | {r['seconds'] * 1e3:.0f} | {ratio(kind, own)} | "
+                    f"{memory(r)} |")
+    jax_info = next((r for k, r in results.items() if k.startswith("jax")), None)
+    torch_info = next((r for k, r in results.items() if k.startswith("torch")), None)
+    machine = f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs"
+    if jax_info:
+        machine += f"; jax on {jax_info['backend']} with {jax_info['devices']} device(s)"
+    machine += f"; torch {torch_version or 'not installed'}" + (
+        f" with {torch_info['threads']} threads" if torch_info else "")
+    text = "\n".join(rows) + (
+        f"\n\nOfficial step / jaxprior MAXL (second order): {ratio('torch_maxl', 'jax_second')}x "
+        f"(first order: {ratio('torch_maxl', 'jax_first')}x).\n\n"
+        f"VGG-16-BN, batch {args.batch} of {args.size}x{args.size}, psi = 5 x 20. Medians over "
+        f"{args.steps} steps after {args.warmup}; each row in its own process; memory is the "
+        "process's peak resident set on CPU, the device's peak allocation on GPU. Machine: "
+        f"{machine}. Command: `python benchmarks/maxl_step.py --batch {args.batch} --steps "
+        f"{args.steps}`.\n")
+    publish(text, args.out)
+
+
+if __name__ == "__main__":
+    main()
