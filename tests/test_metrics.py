@@ -2,7 +2,10 @@
 
 import math
 
+import jax
+import jax.numpy as jnp
 import numpy as np
+import pytest
 
 from jaxprior import metrics
 
@@ -29,3 +32,62 @@ def test_group_and_worst_group_accuracy():
     assert metrics.worst_group_accuracy(groups, min_count=3) == (1.0, (2, 5))
     worst, key = metrics.worst_group_accuracy(groups, min_count=10)
     assert math.isnan(worst) and key is None
+
+
+# -- shift and border robustness ---------------------------------------------------------------
+
+
+def _position_classifier(threshold):
+    """Class 1 when the brightest pixel lies in the left part of the image (x < threshold)."""
+    def apply(images):
+        flat = images[..., 0].reshape(images.shape[0], -1)
+        x = jnp.argmax(flat, -1) % images.shape[2]
+        return jax.nn.one_hot((x < threshold).astype(jnp.int32), 2)
+
+    return apply
+
+
+def _dots(xs, size=12):
+    images = np.zeros((len(xs), size, size, 1), np.float32)
+    for i, x in enumerate(xs):
+        images[i, 6, x, 0] = 1.0
+    return jnp.asarray(images)
+
+
+def test_shift_consistency_of_invariant_and_position_sensitive_models():
+    images = _dots([5, 6, 7, 2])
+
+    def constant(x):
+        return jnp.ones((x.shape[0], 3))
+
+    rng = jax.random.key(0)
+    assert float(metrics.shift_consistency(constant, images, max_shift=4, rng=rng)) == 1.0
+    # Dots at x = 5..7 cross x - dx = 4 for some shifts; the far-left dot never does.
+    got = float(metrics.shift_consistency(_position_classifier(4), images, max_shift=4, rng=rng))
+    assert 0.25 <= got < 1.0
+    jitted = jax.jit(lambda im, r: metrics.shift_consistency(constant, im, max_shift=2, rng=r))
+    assert float(jitted(images, rng)) == 1.0
+
+
+def test_accuracy_vs_diagonal_shift_and_border_hand_computed():
+    images = _dots([5])
+    labels = jnp.array([0])
+    # Crops at (d, d): the dot lands at x = 5 - d, classified 1 when < 3, i.e. d >= 3.
+    curve = metrics.accuracy_vs_shift(_position_classifier(3), images, labels, max_shift=4)
+    np.testing.assert_array_equal(curve, [1, 1, 1, 0, 0])
+    bordered = metrics.add_border(images, 2)
+    assert bordered.shape == (1, 16, 16, 1) and float(bordered[0, 8, 7, 0]) == 1.0
+    border_curve = metrics.accuracy_vs_border(_position_classifier(7), images, labels,
+                                              widths=(0, 1, 2, 3))
+    np.testing.assert_array_equal(border_curve, [0, 0, 1, 1])  # dot at x = 5 + w >= 7
+
+
+def test_shift_metric_errors():
+    images = jnp.zeros((2, 8, 8, 1))
+    with pytest.raises(ValueError, match=r"crops of \(8, 8\) shifted by up to 2 do not fit"):
+        metrics.shift_consistency(lambda x: x, images, max_shift=2, rng=jax.random.key(0),
+                                  crop_size=8)
+    with pytest.raises(ValueError, match="images \\[B, H, W, C\\]"):
+        metrics.accuracy_vs_shift(lambda x: x, jnp.zeros((8, 8, 1)), jnp.zeros(8), max_shift=1)
+    with pytest.raises(ValueError, match="width must be >= 0"):
+        metrics.add_border(images, -1)

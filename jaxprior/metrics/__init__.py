@@ -1,5 +1,5 @@
-"""Metrics: classification (accuracy, balanced, per-group and worst-group accuracy) and
-agreement between labelings (NMI)."""
+"""Metrics: classification (accuracy, balanced, per-group and worst-group accuracy),
+agreement between labelings (NMI), shift and border robustness."""
 
 from jaxprior.metrics.classification import (
     accuracy,
@@ -8,6 +8,14 @@ from jaxprior.metrics.classification import (
     worst_group_accuracy,
 )
 from jaxprior.metrics.clustering import normalized_mutual_information
+from jaxprior.metrics.shift import (
+    accuracy_vs_border,
+    accuracy_vs_shift,
+    add_border,
+    crop_at,
+    shift_consistency,
+)
 
-__all__ = ["accuracy", "balanced_accuracy", "group_accuracy", "normalized_mutual_information",
-           "worst_group_accuracy"]
+__all__ = ["accuracy", "accuracy_vs_border", "accuracy_vs_shift", "add_border",
+           "balanced_accuracy", "crop_at", "group_accuracy", "normalized_mutual_information",
+           "shift_consistency", "worst_group_accuracy"]
