@@ -1,4 +1,5 @@
-"""Flax NNX layers that build a prior into the architecture (seed 004)."""
+"""Flax NNX layers: the convolution every model uses (with padding modes) and the layers
+that build a prior into the architecture (seed 004: anti-aliasing, CoordConv)."""
 
 from jaxprior.layers.blurpool import (
     BlurConv,
@@ -9,7 +10,16 @@ from jaxprior.layers.blurpool import (
     blur_padding,
     blur_pool,
 )
+from jaxprior.layers.conv import (
+    PADDINGS,
+    Conv,
+    center_pad_to,
+    choose_impl,
+    conv2d,
+    padding_args,
+)
 from jaxprior.layers.coordconv import CoordConv, add_coords
 
-__all__ = ["BlurConv", "BlurPool", "CoordConv", "MaxBlurPool", "add_coords", "binomial_taps",
-           "blur_kernel", "blur_padding", "blur_pool"]
+__all__ = ["PADDINGS", "BlurConv", "BlurPool", "Conv", "CoordConv", "MaxBlurPool", "add_coords",
+           "binomial_taps", "blur_kernel", "blur_padding", "blur_pool", "center_pad_to",
+           "choose_impl", "conv2d", "padding_args"]

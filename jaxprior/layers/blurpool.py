@@ -24,7 +24,7 @@ import numpy as np
 from flax import nnx
 from jax import lax
 
-from jaxprior.models.layers import Conv
+from jaxprior.layers.conv import Conv
 
 MAX_FILTER = 7
 PAD_MODES = {"reflect": "reflect", "edge": "edge", "zero": "constant", "circular": "wrap"}

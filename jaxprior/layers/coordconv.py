@@ -12,7 +12,7 @@ import jax
 import jax.numpy as jnp
 from flax import nnx
 
-from jaxprior.models.layers import Conv
+from jaxprior.layers.conv import Conv
 
 
 def _ramp(n: int, dtype) -> jax.Array:

@@ -4,8 +4,9 @@ batch fields named in its ``input_keys``, if any) to ``(logits, aux)``;
 
 from flax import nnx
 
+from jaxprior.layers.conv import Conv, choose_impl, conv2d
 from jaxprior.models.classifier import Classifier, MaskDecoder
-from jaxprior.models.layers import Conv, Heads, choose_impl, conv2d
+from jaxprior.models.heads import Heads
 from jaxprior.models.resnet import ResNetBackbone, resnet18, resnet20
 from jaxprior.models.two_stream import TwoStream, crop_boxes, two_stream
 from jaxprior.models.vgg import VGGBackbone, vgg16_bn

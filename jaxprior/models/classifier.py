@@ -20,8 +20,9 @@ import jax
 import jax.numpy as jnp
 from flax import nnx
 
+from jaxprior.layers.conv import Conv
 from jaxprior.losses.cam import class_activation_map
-from jaxprior.models.layers import Conv, Heads
+from jaxprior.models.heads import Heads
 
 
 class MaskDecoder(nnx.Module):

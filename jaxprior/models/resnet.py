@@ -14,8 +14,8 @@ from collections.abc import Sequence
 import jax
 from flax import nnx
 
+from jaxprior.layers.conv import Conv
 from jaxprior.models.classifier import Classifier
-from jaxprior.models.layers import Conv
 
 BN_MOMENTUM = 0.9
 STEMS = ("cifar", "imagenet")

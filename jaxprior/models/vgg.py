@@ -13,8 +13,8 @@ import itertools
 import jax
 from flax import nnx
 
+from jaxprior.layers.conv import Conv
 from jaxprior.models.classifier import Classifier
-from jaxprior.models.layers import Conv
 
 VGG16_BLOCKS = ((64, 64), (128, 128), (256, 256, 256), (512, 512, 512), (512, 512, 512))
 

@@ -1,10 +1,12 @@
-"""Convolution with a fast path for XLA:CPU, and the small heads every model shares.
+"""Convolution with a fast path for XLA:CPU, padding modes (zero, reflect, circular,
+full), and the helpers a backbone needs to switch between them.
 
 XLA:CPU's convolution is pathologically slow on tiny spatial maps (measured with jax
 0.10.2 on a 2-core AMD EPYC: a 3x3 SAME conv on a 2x2x512 map, batch 32, forward plus
 gradient, 581 ms; as patches + matmul, 8 ms). :func:`conv2d` therefore lowers a
 convolution either to ``lax.conv_general_dilated`` or to an im2col matmul, per shape,
-by the measured rule in :func:`choose_impl` (``benchmarks/conv_paths.py`` re-measures it).
+by the measured rule in :func:`choose_impl` (the plain-XLA column of
+``benchmarks/step_time.py`` shows what it saves).
 On GPU/TPU the rule always picks XLA's convolution.
 """
 
@@ -16,19 +18,22 @@ from flax import nnx
 from jax import lax
 
 IMPLS = ("auto", "xla", "im2col")
+PAD_MODES = {"zero": "constant", "reflect": "reflect", "circular": "wrap"}
 HE_NORMAL = nnx.initializers.variance_scaling(2.0, "fan_out", "normal")
 
 
 def _pads(padding, kh, kw):
     if padding == "VALID":
         return ((0, 0), (0, 0))
+    if padding == "FULL":  # every output that sees at least one input pixel
+        return ((kh - 1, kh - 1), (kw - 1, kw - 1))
     if padding == "SAME":
         if kh % 2 == 0 or kw % 2 == 0:
             raise ValueError(f"padding='SAME' needs an odd kernel, got {kh}x{kw}; pass an int")
         return ((kh // 2, kh // 2), (kw // 2, kw // 2))
     if isinstance(padding, int) and padding >= 0:
         return ((padding, padding), (padding, padding))
-    raise ValueError(f"padding must be 'SAME', 'VALID' or an int >= 0, got {padding!r}")
+    raise ValueError(f"padding must be 'SAME', 'VALID', 'FULL' or an int >= 0, got {padding!r}")
 
 
 def choose_impl(height: int, width: int, in_features: int, kernel_size: tuple[int, int],
@@ -47,14 +52,16 @@ def choose_impl(height: int, width: int, in_features: int, kernel_size: tuple[in
 
 
 def conv2d(x: jax.Array, kernel: jax.Array, *, stride: int = 1, padding="SAME",
-           impl: str = "auto") -> jax.Array:
+           pad_mode: str = "zero", impl: str = "auto") -> jax.Array:
     """2-D convolution, NHWC input and HWIO kernel.
 
     Args:
       x: [B, H, W, C_in].
       kernel: [kh, kw, C_in, C_out].
       stride: the same stride on both axes.
-      padding: "SAME" (k // 2 zeros on each side, odd kernels), "VALID", or an int.
+      padding: "SAME" (k // 2 on each side, odd kernels), "VALID", "FULL" (k - 1 on each
+        side: the map grows), or an int.
+      pad_mode: what the padding holds: "zero", "reflect" or "circular".
       impl: "auto" (by :func:`choose_impl`), "xla" or "im2col"; same result either way.
     Returns:
       [B, H', W', C_out].
@@ -66,7 +73,13 @@ def conv2d(x: jax.Array, kernel: jax.Array, *, stride: int = 1, padding="SAME",
         raise ValueError(f"conv2d: x has {x.shape[-1]} channels, the kernel expects {cin}")
     if impl not in IMPLS:
         raise ValueError(f"conv2d: impl must be one of {IMPLS}, got {impl!r}")
+    if pad_mode not in PAD_MODES:
+        raise ValueError(f"conv2d: pad_mode must be one of {sorted(PAD_MODES)}, got "
+                         f"{pad_mode!r}")
     (pt, pb), (pl, pr) = _pads(padding, kh, kw)
+    if pad_mode != "zero" and max(pt, pb, pl, pr) > 0:
+        x = jnp.pad(x, ((0, 0), (pt, pb), (pl, pr), (0, 0)), mode=PAD_MODES[pad_mode])
+        (pt, pb), (pl, pr) = (0, 0), (0, 0)
     b, h, w, _ = x.shape
     ho, wo = (h + pt + pb - kh) // stride + 1, (w + pl + pr - kw) // stride + 1
     if kh == kw == 1 and pt == pb == pl == pr == 0:  # a 1x1 conv is a matmul
@@ -89,43 +102,43 @@ class Conv(nnx.Module):
     """NNX convolution using :func:`conv2d` (parameters named like ``nnx.Conv``'s)."""
 
     def __init__(self, in_features: int, out_features: int, kernel_size: int = 3, *,
-                 stride: int = 1, padding="SAME", use_bias: bool = False, impl: str = "auto",
-                 kernel_init=HE_NORMAL,
-                 rngs: nnx.Rngs):
+                 stride: int = 1, padding="SAME", pad_mode: str = "zero", use_bias: bool = False,
+                 impl: str = "auto", kernel_init=HE_NORMAL, rngs: nnx.Rngs):
         if impl not in IMPLS:
             raise ValueError(f"Conv: impl must be one of {IMPLS}, got {impl!r}")
+        if pad_mode not in PAD_MODES:
+            raise ValueError(f"Conv: pad_mode must be one of {sorted(PAD_MODES)}, got "
+                             f"{pad_mode!r}")
         _pads(padding, kernel_size, kernel_size)  # validates early
         self.kernel = nnx.Param(
             kernel_init(rngs.params(), (kernel_size, kernel_size, in_features, out_features)))
         self.bias = nnx.Param(jnp.zeros((out_features,))) if use_bias else None
-        self.stride, self.padding, self.impl = stride, padding, impl
+        self.stride, self.padding, self.pad_mode, self.impl = stride, padding, pad_mode, impl
 
     def __call__(self, x: jax.Array) -> jax.Array:
-        y = conv2d(x, self.kernel[...], stride=self.stride, padding=self.padding, impl=self.impl)
+        y = conv2d(x, self.kernel[...], stride=self.stride, padding=self.padding,
+                   pad_mode=self.pad_mode, impl=self.impl)
         return y if self.bias is None else y + self.bias[...]
 
 
-class Heads(nnx.Module):
-    """The main classifier and any named auxiliary classifiers on pooled features.
+PADDINGS = ("zero", "reflect", "circular", "full")
 
-    Each head is a Dense layer (``hidden`` = 0) or Dense-ReLU-Dense (MAXL's VGG heads).
-    The main head's kernel is what a CAM is computed with when ``hidden`` = 0.
-    """
 
-    def __init__(self, in_features: int, num_classes: int, *, aux_heads: dict[str, int] | None
-                 = None, hidden: int = 0, rngs: nnx.Rngs):
-        def head(n_out):
-            if hidden:
-                return nnx.Sequential(nnx.Linear(in_features, hidden, rngs=rngs), nnx.relu,
-                                      nnx.Linear(hidden, n_out, rngs=rngs))
-            return nnx.Linear(in_features, n_out, rngs=rngs)
+def padding_args(padding_mode: str) -> dict:
+    """:class:`Conv` arguments of a backbone-wide padding mode: "zero", "reflect" or
+    "circular" SAME padding, or "full" convolution (k - 1 zeros: maps grow)."""
+    if padding_mode not in PADDINGS:
+        raise ValueError(f"padding_mode must be one of {PADDINGS}, got {padding_mode!r}")
+    if padding_mode == "full":
+        return {"padding": "FULL", "pad_mode": "zero"}
+    return {"padding": "SAME", "pad_mode": padding_mode}
 
-        for name, n in (aux_heads or {}).items():
-            if not name.isidentifier() or n <= 0:
-                raise ValueError(f"aux head {name!r}: need an identifier name and a positive "
-                                 f"class count, got {n}")
-        self.main = head(num_classes)
-        self.aux = nnx.Dict({name: head(n) for name, n in (aux_heads or {}).items()})
 
-    def __call__(self, pooled: jax.Array) -> tuple[jax.Array, dict[str, jax.Array]]:
-        return self.main(pooled), {name: h(pooled) for name, h in self.aux.items()}
+def center_pad_to(x: jax.Array, height: int, width: int) -> jax.Array:
+    """Zero-pads x [B, h, w, C] around its centre to [B, height, width, C] (the identity
+    branch of a full-convolution block, whose main branch grows the map)."""
+    dh, dw = height - x.shape[1], width - x.shape[2]
+    if dh < 0 or dw < 0:
+        raise ValueError(f"center_pad_to: cannot pad {x.shape[1]}x{x.shape[2]} to "
+                         f"{height}x{width}")
+    return jnp.pad(x, ((0, 0), (dh // 2, dh - dh // 2), (dw // 2, dw - dw // 2), (0, 0)))
