@@ -119,3 +119,73 @@ def test_add_coords_axes_and_values_on_a_non_square_input():
     assert conv.conv.kernel.shape == (3, 3, 4, 4) and conv(out[..., :1]).shape == (2, 3, 5, 4)
     with pytest.raises(ValueError, match="rank 4"):
         add_coords(jnp.zeros((3, 5, 1)))
+
+
+# -- padding modes and antialiased backbones ---------------------------------------------------
+
+
+def _output_shapes(model, shape):
+    """(logits, aux) shapes of `model` on zeros of `shape`, traced once, not run."""
+    graphdef, state = nnx.split(model)
+    return jax.eval_shape(lambda s, x: nnx.merge(graphdef, s)(x), state,
+                          jax.ShapeDtypeStruct(shape, jnp.float32))
+
+
+def test_conv2d_padding_modes_and_full_output_sizes():
+    from jaxprior.layers import conv2d
+
+    x = jnp.arange(16.0).reshape(1, 4, 4, 1)
+    k = jnp.zeros((3, 3, 1, 1)).at[0, 0, 0, 0].set(1.0)  # picks the top-left neighbour
+    assert conv2d(x, k, padding="FULL").shape == (1, 6, 6, 1)
+    assert conv2d(x, k, padding="FULL", stride=2).shape == (1, 3, 3, 1)
+    np.testing.assert_array_equal(conv2d(x, k)[0, 0, :, 0], [0, 0, 0, 0])  # zeros above
+    np.testing.assert_array_equal(conv2d(x, k, pad_mode="circular")[0, 0, :, 0],
+                                  [15, 12, 13, 14])  # wraps to the last row
+    np.testing.assert_array_equal(conv2d(x, k, pad_mode="reflect")[0, 0, :, 0], [5, 4, 5, 6])
+    with pytest.raises(ValueError, match="pad_mode must be one of"):
+        conv2d(x, k, pad_mode="mirror")
+
+
+@pytest.mark.parametrize("kwargs, features", [
+    ({}, (8, 8)), ({"antialias": 4}, (8, 8)), ({"antialias": 1}, (8, 8)),
+    ({"padding_mode": "circular"}, (8, 8)), ({"padding_mode": "reflect", "antialias": 3}, (8, 8)),
+    ({"padding_mode": "full"}, (28, 28)),
+])
+def test_resnet_options_keep_parameters_and_give_the_expected_maps(kwargs, features):
+    from jaxprior.models import create_model
+
+    base = create_model("resnet20", num_classes=2, width=4)
+    model = create_model("resnet20", num_classes=2, width=4, **kwargs)
+    count = lambda m: sum(p.size for p in jax.tree.leaves(nnx.state(m, nnx.Param)))
+    assert count(model) == count(base)  # blurring and padding add no parameters
+    logits, aux = _output_shapes(model, (2, 32, 32, 3))
+    assert logits.shape == (2, 2) and aux["features"].shape[1:3] == features
+
+
+def test_antialiased_vgg_and_imagenet_stem_and_bad_padding_mode():
+    from jaxprior.models import create_model
+
+    vgg = create_model("vgg16_bn", num_classes=2, width_multiplier=1 / 16, antialias=4)
+    assert _output_shapes(vgg, (1, 32, 32, 3))[1]["features"].shape == (1, 2, 2, 32)
+    r18 = create_model("resnet18", num_classes=2, width=4, stem="imagenet", antialias=4)
+    assert _output_shapes(r18, (1, 64, 64, 3))[1]["features"].shape == (1, 2, 2, 32)
+    with pytest.raises(ValueError, match="padding_mode must be one of"):
+        create_model("resnet20", num_classes=2, width=4, padding_mode="mirror")
+
+
+def test_antialiasing_makes_a_random_resnet_more_shift_stable():
+    # A shift by one pixel changes an antialiased network's features less (random weights).
+    from jaxprior.models import create_model
+
+    x = jax.random.uniform(jax.random.key(0), (4, 33, 33, 3))
+
+    def change(model):
+        model.eval()
+        graphdef, state = nnx.split(model)
+        pooled = jax.jit(lambda s, v: nnx.merge(graphdef, s)(v)[1]["pooled"])
+        a, b = pooled(state, x[:, :32, :32]), pooled(state, x[:, 1:, 1:])
+        return float(jnp.linalg.norm(a - b) / jnp.linalg.norm(a))
+
+    plain = create_model("resnet20", num_classes=2, width=8, seed=0)
+    blurred = create_model("resnet20", num_classes=2, width=8, seed=0, antialias=5)
+    assert change(blurred) < change(plain)

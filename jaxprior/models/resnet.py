@@ -5,6 +5,12 @@
 torchvision layout, 7x7/2 conv + 3x3/2 max-pool, whose weights ``jaxprior.models.convert``
 loads) are presets: a :class:`ResNetBackbone` inside a :class:`~jaxprior.models.Classifier`.
 Projection shortcuts (1x1 conv + BN) wherever the shape changes.
+
+Seed-004 options: ``antialias=k`` (Zhang 2019's placement: a strided 3x3 conv becomes
+conv stride 1 + BlurPool, a strided shortcut BlurPool then 1x1 conv, the stem max-pool
+max-pool stride 1 + BlurPool; filter size k) and ``padding_mode`` for every conv
+("zero", "reflect", "circular", or "full" convolution, whose identity branches are
+zero-padded to the growing maps as in Kayhan & van Gemert 2020).
 """
 
 from __future__ import annotations
@@ -14,7 +20,8 @@ from collections.abc import Sequence
 import jax
 from flax import nnx
 
-from jaxprior.layers.conv import Conv
+from jaxprior.layers.blurpool import blur_pool
+from jaxprior.layers.conv import Conv, center_pad_to, padding_args
 from jaxprior.models.classifier import Classifier
 
 BN_MOMENTUM = 0.9
@@ -23,22 +30,31 @@ STEMS = ("cifar", "imagenet")
 
 class BasicBlock(nnx.Module):
     def __init__(self, in_features: int, out_features: int, stride: int, *, conv_impl: str,
-                 rngs: nnx.Rngs):
-        self.conv1 = Conv(in_features, out_features, 3, stride=stride, impl=conv_impl, rngs=rngs)
+                 antialias: int = 0, padding_mode: str = "zero", rngs: nnx.Rngs):
+        pads = padding_args(padding_mode)
+        self.blur = antialias if stride > 1 else 0
+        self.stride = stride
+        self.conv1 = Conv(in_features, out_features, 3, stride=1 if self.blur else stride,
+                          impl=conv_impl, rngs=rngs, **pads)
         self.bn1 = nnx.BatchNorm(out_features, momentum=BN_MOMENTUM, rngs=rngs)
-        self.conv2 = Conv(out_features, out_features, 3, impl=conv_impl, rngs=rngs)
+        self.conv2 = Conv(out_features, out_features, 3, impl=conv_impl, rngs=rngs, **pads)
         self.bn2 = nnx.BatchNorm(out_features, momentum=BN_MOMENTUM, rngs=rngs)
         if stride != 1 or in_features != out_features:
-            self.proj = Conv(in_features, out_features, 1, stride=stride, padding="VALID",
-                             rngs=rngs)
+            self.proj = Conv(in_features, out_features, 1, stride=1 if self.blur else stride,
+                             padding="VALID", rngs=rngs)
             self.proj_bn = nnx.BatchNorm(out_features, momentum=BN_MOMENTUM, rngs=rngs)
         else:
             self.proj = self.proj_bn = None
 
+    def _downsample(self, x: jax.Array) -> jax.Array:
+        return blur_pool(x, filter_size=self.blur, stride=self.stride) if self.blur else x
+
     def __call__(self, x: jax.Array) -> jax.Array:
-        y = nnx.relu(self.bn1(self.conv1(x)))
+        y = self._downsample(nnx.relu(self.bn1(self.conv1(x))))
         y = self.bn2(self.conv2(y))
-        shortcut = x if self.proj is None else self.proj_bn(self.proj(x))
+        shortcut = x if self.proj is None else self.proj_bn(self.proj(self._downsample(x)))
+        if shortcut.shape != y.shape:  # full convolution: the main branch grew the map
+            shortcut = center_pad_to(shortcut, y.shape[1], y.shape[2])
         return nnx.relu(y + shortcut)
 
 
@@ -47,29 +63,43 @@ class ResNetBackbone(nnx.Module):
 
     def __init__(self, *, stage_sizes: Sequence[int], widths: Sequence[int], stem_width: int,
                  stem_stride: int = 1, stem: str = "cifar", in_channels: int = 3,
-                 conv_impl: str = "auto", rngs: nnx.Rngs):
+                 conv_impl: str = "auto", antialias: int = 0, padding_mode: str = "zero",
+                 rngs: nnx.Rngs):
         if len(stage_sizes) != len(widths) or not stage_sizes:
             raise ValueError(f"ResNet: stage_sizes {tuple(stage_sizes)} and widths "
                              f"{tuple(widths)} must be non-empty and of equal length")
         if stem not in STEMS:
             raise ValueError(f"ResNet: stem must be one of {STEMS}, got {stem!r}")
         imagenet = stem == "imagenet"
+        pads = padding_args(padding_mode)
+        self.antialias = antialias
+        # A strided 3x3 stem becomes conv stride 1 + BlurPool; the 7x7 one stays strided.
+        self.stem_blur = antialias if not imagenet and stem_stride > 1 else 0
+        self.stem_stride = stem_stride
         self.stem = Conv(in_channels, stem_width, 7 if imagenet else 3,
-                         stride=2 if imagenet else stem_stride, impl=conv_impl, rngs=rngs)
+                         stride=2 if imagenet else (1 if self.stem_blur else stem_stride),
+                         impl=conv_impl, rngs=rngs, **pads)
         self.stem_bn = nnx.BatchNorm(stem_width, momentum=BN_MOMENTUM, rngs=rngs)
         self.stem_pool = imagenet
         blocks, features = [], stem_width
         for stage, (n, width) in enumerate(zip(stage_sizes, widths, strict=True)):
             for i in range(n):
                 stride = 2 if stage > 0 and i == 0 else 1
-                blocks.append(BasicBlock(features, width, stride, conv_impl=conv_impl, rngs=rngs))
+                blocks.append(BasicBlock(features, width, stride, conv_impl=conv_impl,
+                                         antialias=antialias, padding_mode=padding_mode,
+                                         rngs=rngs))
                 features = width
         self.blocks = nnx.List(blocks)
         self.num_features = features
 
     def __call__(self, x: jax.Array) -> jax.Array:
         y = nnx.relu(self.stem_bn(self.stem(x)))
-        if self.stem_pool:
+        if self.stem_blur:
+            y = blur_pool(y, filter_size=self.stem_blur, stride=self.stem_stride)
+        if self.stem_pool and self.antialias:
+            y = blur_pool(nnx.max_pool(y, (3, 3), strides=(1, 1), padding=((1, 1), (1, 1))),
+                          filter_size=self.antialias)
+        elif self.stem_pool:
             y = nnx.max_pool(y, (3, 3), strides=(2, 2), padding=((1, 1), (1, 1)))
         for block in self.blocks:
             y = block(y)
@@ -77,10 +107,12 @@ class ResNetBackbone(nnx.Module):
 
 
 def resnet(*, num_classes: int, stage_sizes, widths, stem_width: int, stem_stride: int = 1,
-           stem: str = "cifar", conv_impl: str = "auto", aux_heads=None, mask_head: int = 0,
+           stem: str = "cifar", conv_impl: str = "auto", antialias: int = 0,
+           padding_mode: str = "zero", aux_heads=None, mask_head: int = 0,
            mask_upsample: int = 2, rngs: nnx.Rngs) -> Classifier:
     backbone = ResNetBackbone(stage_sizes=stage_sizes, widths=widths, stem_width=stem_width,
-                              stem_stride=stem_stride, stem=stem, conv_impl=conv_impl, rngs=rngs)
+                              stem_stride=stem_stride, stem=stem, conv_impl=conv_impl,
+                              antialias=antialias, padding_mode=padding_mode, rngs=rngs)
     return Classifier(backbone, backbone.num_features, num_classes, aux_heads=aux_heads,
                       mask_head=mask_head, mask_upsample=mask_upsample, rngs=rngs)
 
