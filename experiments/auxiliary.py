@@ -24,7 +24,12 @@ import sys
 from absl import app, flags, logging
 
 from jaxprior import runtime
-from jaxprior.train.multiseed import machine_description, run_study, write_comparison
+from jaxprior.train.multiseed import (
+    load_results,
+    machine_description,
+    run_study,
+    write_comparison,
+)
 
 VARIANTS = ("baseline", "aux_all", "aux_others", "aux_two", "maxl", "maxl_first")
 METRICS = (
@@ -43,6 +48,9 @@ _WORKDIR = flags.DEFINE_string("workdir", "runs/auxiliary", "output directory")
 _SEEDS = flags.DEFINE_list("seeds", ["0", "1", "2"], "seeds of every variant")
 _VARIANTS = flags.DEFINE_list("variants", list(VARIANTS), "variants to run")
 _CPU_DEVICES = flags.DEFINE_integer("cpu_devices", None, "CPU devices (default: one per core)")
+_REPORT_ONLY = flags.DEFINE_bool(
+    "report_only", False, "train nothing: tabulate every variant that has a results.json in "
+    "the workdir (variants may differ in their seeds; the table says which)")
 
 
 def config_of(name: str):
@@ -57,11 +65,14 @@ def main(argv):
     if unknown:
         raise app.UsageError(f"unknown variants {unknown}; expected some of {VARIANTS}")
     workdir = _WORKDIR.value
-    results = run_study({name: config_of(name) for name in _VARIANTS.value}, workdir,
-                        _SEEDS.value, command=f"python -m experiments.auxiliary --workdir "
-                        f"{workdir}")
+    if _REPORT_ONLY.value:
+        results = load_results(workdir, _VARIANTS.value)
+    else:
+        results = run_study({name: config_of(name) for name in _VARIANTS.value}, workdir,
+                            _SEEDS.value, command=f"python -m experiments.auxiliary --workdir "
+                            f"{workdir}")
     base = config_of("baseline")
-    intro = (f"Mean ± sample std over seeds {_SEEDS.value}; kakapo vs other birds, "
+    intro = ("Mean ± sample std over the seeds in each row; kakapo vs other birds, "
              f"{base.train_limit} training images, ResNet-20, {base.num_steps} steps of batch "
              f"{base.batch_size}. Command: `python -m experiments.auxiliary "
              f"{' '.join(sys.argv[1:])}`; machine: {machine_description()}.")

@@ -28,6 +28,22 @@ def test_markdown_table_rows():
     assert "| test/missing | (not measured) | |" in table
 
 
+def test_comparison_from_finished_variants_with_their_own_seeds(tmp_path):
+    for name, seeds, accs in (("base", [0, 1], [0.9, 0.7]), ("prior", [0], [0.95])):
+        stats = multiseed.aggregate([_summary(a, 0.5) for a in accs])
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "results.json").write_text(
+            json.dumps({"metrics": stats, "seeds": seeds, "commit": "abc"}))
+    results = multiseed.load_results(str(tmp_path), ["base", "missing", "prior"])
+    assert list(results) == ["base", "prior"]
+    table = multiseed.write_comparison(str(tmp_path), results, ["test/accuracy"], title="T",
+                                       intro="I")
+    assert "| base | 0,1 | 0.8000 ± 0.1414 |" in table
+    assert "| prior | 0 | 0.9500 ± 0.0000 |" in table
+    assert (tmp_path / "results.md").read_text().startswith("# T\n\nI\n\n| run | seeds |")
+    assert json.loads((tmp_path / "results.json").read_text())["prior"]["seeds"] == [0]
+
+
 def test_run_seeds_writes_results(tiny_config, tmp_path):
     tiny_config.num_steps = 2
     tiny_config.report_metrics = ("test/accuracy", "test_shift/accuracy")

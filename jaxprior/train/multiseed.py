@@ -74,11 +74,12 @@ def markdown_table(stats: dict[str, dict], rows) -> str:
 def comparison_table(results: dict[str, dict], metrics) -> str:
     """Markdown table: one row per run (name -> results of :func:`run_seeds`), one column
     per "split/metric", cells mean ± std."""
-    head = "| run | " + " | ".join(metrics) + " |"
-    lines = [head, "|" + "---|" * (len(metrics) + 1)]
+    head = "| run | seeds | " + " | ".join(metrics) + " |"
+    lines = [head, "|" + "---|" * (len(metrics) + 2)]
     for name, res in results.items():
         cells = [_fmt(res["metrics"][m]) if m in res["metrics"] else "—" for m in metrics]
-        lines.append(f"| {name} | " + " | ".join(cells) + " |")
+        seeds = ",".join(str(s) for s in res["seeds"])
+        lines.append(f"| {name} | {seeds} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
 
@@ -130,6 +131,18 @@ def run_study(configs: dict[str, ml_collections.ConfigDict], workdir: str, seeds
     return {name: run_seeds(config, os.path.join(workdir, name), seeds,
                             command=f"{command} --variants {name}")
             for name, config in configs.items()}
+
+
+def load_results(workdir: str, names) -> dict[str, dict]:
+    """The :func:`run_seeds` results of every variant in `names` that has finished
+    (``workdir/<name>/results.json``), in that order."""
+    out = {}
+    for name in names:
+        path = os.path.join(workdir, name, "results.json")
+        if os.path.exists(path):
+            with open(path) as f:
+                out[name] = json.load(f)
+    return out
 
 
 def write_comparison(workdir: str, results: dict[str, dict], metrics, *, title: str,
