@@ -112,8 +112,12 @@ def test_aux_heads_train_and_their_terms_add_up(tiny_config, tmp_path):
         assert m["aux_species"] > 0 and m["aux_family"] > 0
 
 
-def test_maxl_config_errors(tiny_config, tmp_path):
+def test_maxl_config_errors_and_psi_broadcast(tiny_config, tmp_path):
+    from jaxprior.meta.training import MaxlRun
+
     tiny_config.maxl.enabled = True
+    assert tiny_config.maxl.psi == (5,)  # MAXL's default, for every primary class
+    assert MaxlRun(tiny_config, num_classes=2).psi == (5, 5)
     tiny_config.maxl.psi = (5, 5, 5)
     with pytest.raises(ValueError, match="psi has 3 entries; the primary task has 2 classes"):
         Trainer(tiny_config, str(tmp_path))

@@ -61,16 +61,14 @@ def _gen_outputs(logits, aux):
 class MaxlRun:
     """The generator and the MAXL step of a trainer's run."""
 
-    def __init__(self, config: ml_collections.ConfigDict, mtl_defs: ModelDefs,
-                 num_classes: int):
+    def __init__(self, config: ml_collections.ConfigDict, num_classes: int):
         m = config.maxl
         self.psi = tuple(int(p) for p in m.psi)
+        if len(self.psi) == 1:  # the same count for every primary class
+            self.psi *= num_classes
         if len(self.psi) != num_classes:
             raise ValueError(f"config.maxl.psi has {len(self.psi)} entries; the primary task "
                              f"has {num_classes} classes (one block of auxiliary classes each)")
-        if mtl_defs.inputs:
-            raise ValueError(f"MAXL needs a model of images only; this one also takes "
-                             f"{mtl_defs.inputs}")
         name = m.generator.name or config.model.name
         kwargs = dict(m.generator.kwargs) if m.generator.name else dict(config.model.kwargs)
         kwargs.pop("aux_heads", None)
@@ -79,6 +77,13 @@ class MaxlRun:
         self.gen_defs, self.gen_params, self.gen_model_state = split_model(generator)
         self.gen_tx = make_optimizer(m.gen_optimizer, config.num_steps)
         self.config = config
+        self.mtl_defs: ModelDefs | None = None
+
+    def bind(self, mtl_defs: ModelDefs) -> None:
+        """Attaches the multi-task network (built with an auxiliary head of sum(psi))."""
+        if mtl_defs.inputs:
+            raise ValueError(f"MAXL needs a model of images only; this one also takes "
+                             f"{mtl_defs.inputs}")
         self.mtl_defs = mtl_defs
 
     def init_state(self, mtl_state: TrainState):

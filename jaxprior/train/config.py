@@ -62,7 +62,7 @@ def base_config() -> ml_collections.ConfigDict:
     # MAXL (jaxprior.meta.maxl): a generator invents the labels of an auxiliary head.
     c.maxl = ml_collections.ConfigDict({
         "enabled": False,
-        "psi": (5, 5),  # auxiliary classes per primary class
+        "psi": (5,),  # auxiliary classes per primary class; one entry: the same for all
         "order": "second",  # or "first" (finite-difference Hessian-vector product)
         "inner_steps": 1,
         "entropy_weight": 0.2,

@@ -78,8 +78,10 @@ class Trainer:
         self.aux_heads = aux_head_specs(config, num_species=self.spec.num_species,
                                         num_classes=self.num_classes)
         head_sizes = {name: head["num_classes"] for name, head in self.aux_heads.items()}
-        if config.maxl.enabled:
-            head_sizes = {maxl_training.MAXL_HEAD: sum(config.maxl.psi)}
+        self.maxl = (maxl_training.MaxlRun(config, self.num_classes)
+                     if config.maxl.enabled else None)
+        if self.maxl:
+            head_sizes = {maxl_training.MAXL_HEAD: sum(self.maxl.psi)}
         model_kwargs = dict(config.model.kwargs)
         if head_sizes:
             if "aux_heads" in model_kwargs:
@@ -100,9 +102,8 @@ class Trainer:
                             freeze_backbone=config.init.freeze_backbone)
         repl, data = mesh_lib.replicated(self.mesh), mesh_lib.data_sharding(self.mesh)
         state = create_train_state(params, model_state, tx, config.seed)
-        self.maxl = (maxl_training.MaxlRun(config, self.defs, self.num_classes)
-                     if config.maxl.enabled else None)
         if self.maxl:
+            self.maxl.bind(self.defs)
             state = self.maxl.init_state(state)
             train_step = self.maxl.make_train_step(tx)
             self.label_fn = jax.jit(self.maxl.make_label_fn(), in_shardings=(repl, data, data),
