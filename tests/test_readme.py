@@ -19,3 +19,20 @@ def test_readme_training_loop_example_runs():
     params, _ = scope["step"](scope["params"], scope["stats"], scope["opt_state"],
                               images, labels, masks)
     assert np.isfinite(float(scope["loss_fn"](params, scope["stats"], images, labels, masks)))
+
+
+def test_readme_maxl_hypergradient_example_runs():
+    text = open(os.path.join(repo_root(), "README.md")).read()
+    code = text.split("The MAXL hypergradient in your own loop")[1].split("```python")[1]
+    code = code.split("```")[0]
+    scope: dict = {}
+    exec(compile(code, "README.md", "exec"), scope)
+    jax = scope["jax"]
+    rng = np.random.default_rng(0)
+    batch = {"image": jax.numpy.asarray(rng.normal(size=(4, 16, 16, 3)), jax.numpy.float32),
+             "label": jax.numpy.array([0, 1, 1, 0])}
+    grads = scope["hypergradient"](scope["gen_params"], scope["mtl_params"], batch)
+    leaves = jax.tree.leaves(grads)
+    assert len(leaves) == len(jax.tree.leaves(scope["gen_params"]))
+    assert all(np.all(np.isfinite(g)) for g in leaves)
+    assert any(float(np.abs(g).max()) > 0 for g in leaves)
