@@ -34,6 +34,10 @@ def _commit() -> str:
         return "unknown"
 
 
+# The code a process runs is what it imported at start; HEAD may move while it trains.
+CODE_COMMIT = _commit()
+
+
 def machine_description() -> str:
     devices = jax.devices()
     kind = devices[0].device_kind if devices else "?"
@@ -99,7 +103,7 @@ def run_seeds(config: ml_collections.ConfigDict, workdir: str, seeds, *, command
         summaries.append(train_and_evaluate(c, os.path.join(workdir, f"seed_{seed}")))
     stats = aggregate(summaries)
     results = {
-        "seeds": seeds, "command": command, "commit": _commit(),
+        "seeds": seeds, "command": command, "commit": CODE_COMMIT,
         "machine": machine_description(), "wall_time_s": time.perf_counter() - t0,
         "config": config.to_dict(), "metrics": stats,
     }
