@@ -101,6 +101,7 @@ def test_bad_aux_head_configs_raise(aux_heads, match):
         _specs(aux_heads)
 
 
+@pytest.mark.slow  # a trainer compile; the term itself is unit-tested above
 def test_aux_heads_train_and_their_terms_add_up(tiny_config, tmp_path):
     tiny_config.aux_heads = {
         "species": {"exclude_classes": (0,), "weight": 0.5},

@@ -173,6 +173,7 @@ def test_antialiased_vgg_and_imagenet_stem_and_bad_padding_mode():
         create_model("resnet20", num_classes=2, width=4, padding_mode="mirror")
 
 
+@pytest.mark.slow  # two ResNet-20 compilations
 def test_antialiasing_makes_a_random_resnet_more_shift_stable():
     # A shift by one pixel changes an antialiased network's features less (random weights).
     from jaxprior.models import create_model

@@ -3,6 +3,7 @@
 import os
 
 import numpy as np
+import pytest
 
 from tests.conftest import repo_root
 
@@ -21,6 +22,7 @@ def test_readme_training_loop_example_runs():
     assert np.isfinite(float(scope["loss_fn"](params, scope["stats"], images, labels, masks)))
 
 
+@pytest.mark.slow  # compiles a second-order ResNet-20 step (~1 min on 2 cores)
 def test_readme_maxl_hypergradient_example_runs():
     text = open(os.path.join(repo_root(), "README.md")).read()
     code = text.split("The MAXL hypergradient in your own loop")[1].split("```python")[1]
