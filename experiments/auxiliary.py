@@ -13,8 +13,10 @@ vs the other birds throughout, the fine species are never its labels):
   maxl_first        the same with the first-order (finite-difference) hypergradient
 
 Writes results.md / results.json (mean ± std per variant) into the workdir; each
-variant's own results are in its subdirectory. Runtime on a 2-core CPU: about 1 minute
-per seed for the head variants and about 5 for MAXL (about 40 minutes in all).
+variant's own results are in its subdirectory. Runtime measured on a 2-core CPU (the
+wall times in experiments/results/auxiliary/*/results.md): 12-16 minutes per head
+variant for 3 seeds, 48 minutes for MAXL's 3 seeds (part of it sharing the CPU with a
+test run); about 2 hours for everything.
 """
 
 import importlib

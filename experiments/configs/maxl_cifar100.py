@@ -14,7 +14,7 @@ generated classes' agreement with the true fine classes is reported per split
 
 Batch 100 divides over 1, 2 or 4 devices (use --config.batch_size=96 on 8). Runtime not
 measured here (no GPU and no download on the machines that built jaxprior); the MAXL
-step costs about 3.7x the single-task step (benchmarks/results/maxl_step_cpu.md).
+step costs 3.45x the single-task step on a 2-core CPU (benchmarks/results/maxl_step_cpu.md).
 """
 
 from jaxprior.train.config import base_config
