@@ -55,24 +55,40 @@ def _check_filter_size(filter_size: int) -> None:
                          f"{filter_size!r}")
 
 
-def _check(x: jax.Array, stride: int, pad_mode: str, where: str) -> None:
+def _stride(stride, where: str) -> int:
+    """The stride as one int: an int >= 1 or an equal (s, s) pair."""
+    if isinstance(stride, (tuple, list)):
+        if len(stride) != 2 or stride[0] != stride[1]:
+            raise ValueError(f"{where}: subsamples both axes by one stride, got {stride!r}; "
+                             "pass an int or an equal pair")
+        stride = stride[0]
+    if not isinstance(stride, (int, np.integer)) or isinstance(stride, bool) or stride < 1:
+        raise ValueError(f"{where}: stride must be a positive int, got {stride!r}")
+    return int(stride)
+
+
+def _check(x: jax.Array, stride, pad_mode: str, where: str) -> int:
     if x.ndim != 4:
         raise ValueError(f"{where} expects NHWC input of rank 4, got shape {x.shape}")
     if pad_mode not in PAD_MODES:
         raise ValueError(f"{where}: pad_mode must be one of {sorted(PAD_MODES)}, got "
                          f"{pad_mode!r}")
-    if not isinstance(stride, (int, np.integer)) or stride < 1:
-        raise ValueError(f"{where}: stride must be a positive int, got {stride!r}")
+    stride = _stride(stride, where)
+    if stride > min(x.shape[1:3]):
+        raise ValueError(f"{where}: stride {stride} is larger than the {x.shape[1]}x"
+                         f"{x.shape[2]} map it subsamples")
+    return stride
 
 
-def blur_pool(x: jax.Array, *, filter_size: int = 4, stride: int = 2,
+def blur_pool(x: jax.Array, *, filter_size: int = 4, stride: int | tuple[int, int] = 2,
               pad_mode: str = "reflect") -> jax.Array:
     """Binomial blur then subsampling by `stride`, per channel.
 
     Args:
       x: [B, H, W, C].
       filter_size: taps per axis, 1..7 (1: plain subsampling, no blur).
-      stride: the subsampling factor.
+      stride: the subsampling factor of both axes (an int or an equal pair; at most the
+        map's size).
       pad_mode: "reflect", "edge", "zero" or "circular".
     Returns:
       [B, ceil(H / stride), ceil(W / stride), C] (for even filter sizes; the padding keeps
@@ -82,7 +98,7 @@ def blur_pool(x: jax.Array, *, filter_size: int = 4, stride: int = 2,
 
       y = blur_pool(nnx.max_pool(x, (2, 2), strides=(1, 1)), filter_size=4)  # MaxBlurPool
     """
-    _check(x, stride, pad_mode, "blur_pool")
+    stride = _check(x, stride, pad_mode, "blur_pool")
     before, after = blur_padding(filter_size)
     if pad_mode == "reflect" and max(before, after) >= min(x.shape[1:3]):
         raise ValueError(f"blur_pool: reflect padding of {max(before, after)} needs maps "
@@ -103,8 +119,10 @@ def blur_pool(x: jax.Array, *, filter_size: int = 4, stride: int = 2,
 class BlurPool(nnx.Module):
     """:func:`blur_pool` as a layer (no parameters)."""
 
-    def __init__(self, *, filter_size: int = 4, stride: int = 2, pad_mode: str = "reflect"):
+    def __init__(self, *, filter_size: int = 4, stride: int | tuple[int, int] = 2,
+                 pad_mode: str = "reflect"):
         _check_filter_size(filter_size)
+        stride = _stride(stride, "BlurPool")
         if pad_mode not in PAD_MODES:
             raise ValueError(f"BlurPool: pad_mode must be one of {sorted(PAD_MODES)}, got "
                              f"{pad_mode!r}")

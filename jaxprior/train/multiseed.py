@@ -13,6 +13,7 @@ import os
 import platform
 import subprocess
 import time
+from collections.abc import Callable
 
 import jax
 import ml_collections
@@ -126,6 +127,43 @@ def run_seeds(config: ml_collections.ConfigDict, workdir: str, seeds, *, command
         with open(os.path.join(workdir, "results.md"), "w") as f:
             f.write(md + "\n")
     results["headline_table"] = markdown_table(stats, headline)
+    return results
+
+
+def run_repeats(run_one: Callable[[int], dict], workdir: str, seeds, *, command: str = ""
+                ) -> dict:
+    """Seeds of a study that is not a :func:`train_and_evaluate` config (a toy task with
+    its own loop): ``run_one(seed)`` returns ``{"metrics": {split: {metric: value}}}``.
+
+    Each finished seed is saved as ``workdir/seed_<s>.json`` and not rerun, so an
+    interrupted study resumes; returns (and writes as results.json) what
+    :func:`run_seeds` returns, minus the config.
+    """
+    seeds = [int(s) for s in seeds]
+    if not seeds:
+        raise ValueError("run_repeats needs at least one seed")
+    os.makedirs(workdir, exist_ok=True)
+    summaries, t0 = [], time.perf_counter()
+    for seed in seeds:
+        path = os.path.join(workdir, f"seed_{seed}.json")
+        if os.path.exists(path):
+            with open(path) as f:
+                summaries.append(json.load(f))
+            continue
+        print(f"== {os.path.basename(workdir)} seed {seed}", flush=True)
+        summary = dict(run_one(seed), commit=CODE_COMMIT)
+        if jax.process_index() == 0:
+            with open(path + ".tmp", "w") as f:
+                json.dump(summary, f, indent=1)
+            os.replace(path + ".tmp", path)
+        summaries.append(summary)
+    results = {"seeds": seeds, "command": command,
+               "commit": ",".join(sorted({s["commit"] for s in summaries})),
+               "machine": machine_description(), "wall_time_s": time.perf_counter() - t0,
+               "metrics": aggregate(summaries)}
+    if jax.process_index() == 0:
+        with open(os.path.join(workdir, "results.json"), "w") as f:
+            json.dump(results, f, indent=1)
     return results
 
 
