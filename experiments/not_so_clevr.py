@@ -1,0 +1,87 @@
+"""Not-so-CLEVR supervised coordinate classification: convolution vs CoordConv (Liu et al.,
+NeurIPS 2018, Figure 3; seed 004).
+
+  python -m experiments.not_so_clevr --workdir runs/not_so_clevr [--repeats 3]
+
+Maps the (row, column) of a 9x9 square's centre to its pixel on a 64x64 canvas
+(:mod:`jaxprior.data.not_so_clevr`) with :class:`jaxprior.models.toys.CoordinateRenderer`:
+"deconv" (transposed convolutions from a 1x1 map, the paper's convolutional baseline)
+vs "coordconv" (the coordinate tiled over the canvas plus coordinate channels, 1x1
+convolutions), on the uniform and the quadrant split. The paper: convolution never
+exceeds about 86% test accuracy on the uniform split (and fails on the quadrant split),
+CoordConv reaches 100% on both.
+
+Adam, batch 32; 10% of the training positions are held out for choosing the epoch
+(the test positions are never looked at before the end). Each finished repeat is kept
+in ``<workdir>/<kind>_<split>/seed_<r>.json``. Runtime on a 2-core CPU: CoordConv about
+half a minute per repeat, deconv about 4 minutes per repeat and split.
+"""
+
+import os
+import sys
+
+import jax
+import numpy as np
+import optax
+from absl import app, flags, logging
+from flax import nnx
+
+from jaxprior import runtime
+from jaxprior.data.not_so_clevr import SPLITS, coordinate_split
+from jaxprior.models.toys import RENDERERS, CoordinateRenderer
+from jaxprior.train.arrays import accuracy, fit_arrays
+from jaxprior.train.multiseed import machine_description, run_repeats, write_comparison
+
+METRICS = ("train/accuracy", "test/accuracy", "train/best_epoch", "train/parameters")
+WIDTHS = {"deconv": 16, "coordconv": 8}
+
+_WORKDIR = flags.DEFINE_string("workdir", "runs/not_so_clevr", "output directory")
+_REPEATS = flags.DEFINE_integer("repeats", 3, "initialisations per model and split")
+_EPOCHS = flags.DEFINE_integer("epochs", 30, "epochs per run")
+_LR = flags.DEFINE_float("learning_rate", 1e-3, "Adam learning rate")
+
+
+def run_one(kind: str, split: str, seed: int, *, epochs: int, learning_rate: float) -> dict:
+    data = coordinate_split(split, seed=0)
+    x, y = data["train"]
+    order = np.random.default_rng(seed).permutation(len(y))
+    n_val = len(y) // 10
+    val, train = (x[order[:n_val]], y[order[:n_val]]), (x[order[n_val:]], y[order[n_val:]])
+    model = CoordinateRenderer(kind=kind, width=WIDTHS[kind], rngs=nnx.Rngs(seed))
+    fit = fit_arrays(model, optax.adam(learning_rate), train, val, epochs=epochs,
+                     batch_size=32, seed=seed)
+    params = sum(p.size for p in jax.tree.leaves(nnx.state(fit.model, nnx.Param)))
+    return {"metrics": {"train": {"accuracy": accuracy(fit.model, *data["train"]),
+                                  "best_epoch": fit.best_epoch, "parameters": params},
+                        "test": {"accuracy": accuracy(fit.model, *data["test"])}},
+            "history": fit.history}
+
+
+def main(argv):
+    del argv
+    logging.set_verbosity(logging.WARNING)
+    runtime.configure_cpu_devices(1)
+    workdir, seeds = _WORKDIR.value, range(_REPEATS.value)
+    command = f"python -m experiments.not_so_clevr {' '.join(sys.argv[1:])}".strip()
+    results = {}
+    for kind in reversed(RENDERERS):  # CoordConv first: it is quick
+        for split in SPLITS:
+            name = f"{kind}_{split}"
+            results[name] = run_repeats(
+                lambda seed, kind=kind, split=split: run_one(
+                    kind, split, seed, epochs=_EPOCHS.value, learning_rate=_LR.value),
+                os.path.join(workdir, name), seeds, command=command)
+    intro = (f"Pixel accuracy (the argmax over the 4096 pixels is the centre), mean ± "
+             f"sample std over initialisations; {_EPOCHS.value} epochs of Adam "
+             f"(lr {_LR.value}), batch 32, the epoch chosen on held-out training positions. "
+             f"Command: `{command}`; machine: {machine_description()}.")
+    extra = ("\nThe paper (Figure 3): convolution at most about 0.86 test accuracy on the "
+             "uniform split, CoordConv 1.00 on both splits.\n")
+    table = write_comparison(workdir, results, METRICS, intro=intro, extra=extra,
+                             title="Not-so-CLEVR coordinate classification: conv vs CoordConv")
+    print("\n" + table)
+    print(f"\nwritten: {os.path.join(workdir, 'results.md')}")
+
+
+if __name__ == "__main__":
+    app.run(main)
