@@ -168,6 +168,15 @@ def test_resnet_options_keep_parameters_and_give_the_expected_maps(kwargs, featu
     assert logits.shape == (2, 2) and aux["features"].shape[1:3] == features
 
 
+def test_coordconv_resnet_stem_sees_two_more_channels():
+    from jaxprior.models import create_model
+
+    model = create_model("resnet20", num_classes=2, width=4, coordconv=True)
+    assert model.backbone.stem.kernel.shape == (3, 3, 5, 4)
+    logits, aux = _output_shapes(model, (2, 32, 24, 3))
+    assert logits.shape == (2, 2) and aux["features"].shape[1:3] == (8, 6)
+
+
 def test_antialiased_vgg_and_imagenet_stem_and_bad_padding_mode():
     from jaxprior.models import create_model
 

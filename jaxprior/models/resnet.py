@@ -10,7 +10,8 @@ Seed-004 options: ``antialias=k`` (Zhang 2019's placement: a strided 3x3 conv be
 conv stride 1 + BlurPool, a strided shortcut BlurPool then 1x1 conv, the stem max-pool
 max-pool stride 1 + BlurPool; filter size k) and ``padding_mode`` for every conv
 ("zero", "reflect", "circular", or "full" convolution, whose identity branches are
-zero-padded to the growing maps as in Kayhan & van Gemert 2020).
+zero-padded to the growing maps as in Kayhan & van Gemert 2020), and ``coordconv=True``
+(the stem convolution also sees CoordConv's x and y channels, Liu et al. 2018).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from flax import nnx
 
 from jaxprior.layers.blurpool import blur_pool
 from jaxprior.layers.conv import Conv, center_pad_to, padding_args
+from jaxprior.layers.coordconv import add_coords
 from jaxprior.models.classifier import Classifier
 
 BN_MOMENTUM = 0.9
@@ -64,7 +66,7 @@ class ResNetBackbone(nnx.Module):
     def __init__(self, *, stage_sizes: Sequence[int], widths: Sequence[int], stem_width: int,
                  stem_stride: int = 1, stem: str = "cifar", in_channels: int = 3,
                  conv_impl: str = "auto", antialias: int = 0, padding_mode: str = "zero",
-                 rngs: nnx.Rngs):
+                 coordconv: bool = False, rngs: nnx.Rngs):
         if len(stage_sizes) != len(widths) or not stage_sizes:
             raise ValueError(f"ResNet: stage_sizes {tuple(stage_sizes)} and widths "
                              f"{tuple(widths)} must be non-empty and of equal length")
@@ -76,7 +78,8 @@ class ResNetBackbone(nnx.Module):
         # A strided 3x3 stem becomes conv stride 1 + BlurPool; the 7x7 one stays strided.
         self.stem_blur = antialias if not imagenet and stem_stride > 1 else 0
         self.stem_stride = stem_stride
-        self.stem = Conv(in_channels, stem_width, 7 if imagenet else 3,
+        self.coordconv = coordconv  # the stem sees x and y coordinate channels
+        self.stem = Conv(in_channels + 2 * coordconv, stem_width, 7 if imagenet else 3,
                          stride=2 if imagenet else (1 if self.stem_blur else stem_stride),
                          impl=conv_impl, rngs=rngs, **pads)
         self.stem_bn = nnx.BatchNorm(stem_width, momentum=BN_MOMENTUM, rngs=rngs)
@@ -93,6 +96,8 @@ class ResNetBackbone(nnx.Module):
         self.num_features = features
 
     def __call__(self, x: jax.Array) -> jax.Array:
+        if self.coordconv:
+            x = add_coords(x)
         y = nnx.relu(self.stem_bn(self.stem(x)))
         if self.stem_blur:
             y = blur_pool(y, filter_size=self.stem_blur, stride=self.stem_stride)
@@ -108,11 +113,12 @@ class ResNetBackbone(nnx.Module):
 
 def resnet(*, num_classes: int, stage_sizes, widths, stem_width: int, stem_stride: int = 1,
            stem: str = "cifar", conv_impl: str = "auto", antialias: int = 0,
-           padding_mode: str = "zero", aux_heads=None, mask_head: int = 0,
-           mask_upsample: int = 2, rngs: nnx.Rngs) -> Classifier:
+           padding_mode: str = "zero", coordconv: bool = False, aux_heads=None,
+           mask_head: int = 0, mask_upsample: int = 2, rngs: nnx.Rngs) -> Classifier:
     backbone = ResNetBackbone(stage_sizes=stage_sizes, widths=widths, stem_width=stem_width,
                               stem_stride=stem_stride, stem=stem, conv_impl=conv_impl,
-                              antialias=antialias, padding_mode=padding_mode, rngs=rngs)
+                              antialias=antialias, padding_mode=padding_mode,
+                              coordconv=coordconv, rngs=rngs)
     return Classifier(backbone, backbone.num_features, num_classes, aux_heads=aux_heads,
                       mask_head=mask_head, mask_upsample=mask_upsample, rngs=rngs)
 

@@ -1,0 +1,35 @@
+"""The seed-004 study's variants and its robustness evaluation of a finished run."""
+
+import json
+
+import numpy as np
+import pytest
+
+from experiments import seed004
+from jaxprior.train import train_and_evaluate
+from jaxprior.train.config import validate_config
+
+
+@pytest.mark.parametrize("name", sorted(seed004.VARIANTS))
+def test_every_variant_is_the_baseline_with_one_model_option(name):
+    c = seed004.config_of(name)
+    validate_config(c)
+    base = seed004.config_of("baseline")
+    assert c.label_key == "species"
+    changed = {k: v for k, v in c.model.kwargs.items() if base.model.kwargs.get(k) != v}
+    assert changed == seed004.VARIANTS[name]
+
+
+def test_robustness_of_a_finished_run_is_measured_and_cached(tiny_config, tmp_path):
+    tiny_config.model.kwargs = {"width": 4, "coordconv": True}
+    tiny_config.label_key = "species"
+    train_and_evaluate(tiny_config, str(tmp_path))
+    out = seed004.robustness(str(tmp_path), num_images=16, seed=0)
+    assert out["num_images"] == 16 and 0 <= out["shift_consistency"] <= 1
+    assert len(out["accuracy_vs_shift"]) == seed004.MAX_SHIFT + 1
+    assert len(out["accuracy_vs_border"]) == len(seed004.BORDERS)
+    assert json.loads((tmp_path / "robustness.json").read_text()) == out
+    curves = {"a": {k: np.asarray([out[k]]) for k in ("accuracy_vs_shift",
+                                                       "accuracy_vs_border")}}
+    seed004.figure(curves, str(tmp_path / "curves.png"))
+    assert (tmp_path / "curves.png").stat().st_size > 0
