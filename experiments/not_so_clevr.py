@@ -32,13 +32,11 @@ from jaxprior.models.toys import RENDERERS, CoordinateRenderer
 from jaxprior.train.arrays import accuracy, fit_arrays
 from jaxprior.train.multiseed import machine_description, run_repeats, write_comparison
 
+FLAGS = flags.FLAGS
+
 METRICS = ("train/accuracy", "test/accuracy", "train/best_epoch", "train/parameters")
 WIDTHS = {"deconv": 16, "coordconv": 8}
 
-_WORKDIR = flags.DEFINE_string("workdir", "runs/not_so_clevr", "output directory")
-_REPEATS = flags.DEFINE_integer("repeats", 3, "initialisations per model and split")
-_EPOCHS = flags.DEFINE_integer("epochs", 30, "epochs per run")
-_LR = flags.DEFINE_float("learning_rate", 1e-3, "Adam learning rate")
 
 
 def run_one(kind: str, split: str, seed: int, *, epochs: int, learning_rate: float) -> dict:
@@ -61,7 +59,7 @@ def main(argv):
     del argv
     logging.set_verbosity(logging.WARNING)
     runtime.configure_cpu_devices(1)
-    workdir, seeds = _WORKDIR.value, range(_REPEATS.value)
+    workdir, seeds = FLAGS.workdir, range(FLAGS.repeats)
     command = f"python -m experiments.not_so_clevr {' '.join(sys.argv[1:])}".strip()
     results = {}
     for kind in reversed(RENDERERS):  # CoordConv first: it is quick
@@ -69,11 +67,12 @@ def main(argv):
             name = f"{kind}_{split}"
             results[name] = run_repeats(
                 lambda seed, kind=kind, split=split: run_one(
-                    kind, split, seed, epochs=_EPOCHS.value, learning_rate=_LR.value),
+                    kind, split, seed, epochs=FLAGS.epochs, learning_rate=FLAGS.learning_rate),
                 os.path.join(workdir, name), seeds, command=command)
     intro = (f"Pixel accuracy (the argmax over the 4096 pixels is the centre), mean ± "
-             f"sample std over initialisations; {_EPOCHS.value} epochs of Adam "
-             f"(lr {_LR.value}), batch 32, the epoch chosen on held-out training positions. "
+             f"sample std over initialisations; {FLAGS.epochs} epochs of Adam "
+             f"(lr {FLAGS.learning_rate}), batch 32, the epoch chosen on held-out training "
+             "positions. "
              f"Command: `{command}`; machine: {machine_description()}.")
     extra = ("\nThe paper (Figure 3): convolution at most about 0.86 test accuracy on the "
              "uniform split, CoordConv 1.00 on both splits.\n")
@@ -83,5 +82,15 @@ def main(argv):
     print(f"\nwritten: {os.path.join(workdir, 'results.md')}")
 
 
+def define_flags() -> None:
+    """The command line (defined only when run as a script, so that tests can import
+    this module next to other experiments)."""
+    flags.DEFINE_string("workdir", "runs/not_so_clevr", "output directory")
+    flags.DEFINE_integer("repeats", 3, "initialisations per model and split")
+    flags.DEFINE_integer("epochs", 30, "epochs per run")
+    flags.DEFINE_float("learning_rate", 1e-3, "Adam learning rate")
+
+
 if __name__ == "__main__":
+    define_flags()
     app.run(main)

@@ -30,6 +30,8 @@ from jaxprior.models.toys import CONV_TYPES, LocationNet
 from jaxprior.train.arrays import accuracy, fit_arrays
 from jaxprior.train.multiseed import machine_description, run_repeats, write_comparison
 
+FLAGS = flags.FLAGS
+
 # Table 1 of the paper: test accuracy (%) similar / dissimilar, mean of 10 runs.
 PAPER = {"valid": (100.0, 0.2), "same_zero": (99.8, 8.4), "same_circular": (73.7, 73.7),
          "full_zero": (89.7, 89.7)}
@@ -37,12 +39,6 @@ SIZES = {"train": 2000, "val": 1000, "test": 1000}
 DATA_SEEDS = {"train": 0, "val": 1, "test": 2}
 METRICS = ("similar/accuracy", "dissimilar/accuracy", "train/best_epoch")
 
-_WORKDIR = flags.DEFINE_string("workdir", "runs/red_green", "output directory")
-_REPEATS = flags.DEFINE_integer("repeats", 3, "initialisations per convolution type "
-                                "(the paper: 10)")
-_CONV_TYPES = flags.DEFINE_list("conv_types", list(CONV_TYPES), "convolution types to run")
-_EPOCHS = flags.DEFINE_integer("epochs", 50, "at most this many epochs")
-_TRAIN_SIZE = flags.DEFINE_integer("train_size", SIZES["train"], "training images")
 
 
 def datasets(train_size: int = SIZES["train"]) -> dict:
@@ -76,18 +72,18 @@ def main(argv):
     del argv
     logging.set_verbosity(logging.WARNING)
     runtime.configure_cpu_devices(1)
-    unknown = sorted(set(_CONV_TYPES.value) - set(CONV_TYPES))
+    unknown = sorted(set(FLAGS.conv_types) - set(CONV_TYPES))
     if unknown:
         raise app.UsageError(f"unknown conv types {unknown}; expected some of "
                              f"{sorted(CONV_TYPES)}")
-    workdir, seeds = _WORKDIR.value, range(_REPEATS.value)
-    data = datasets(_TRAIN_SIZE.value)
+    workdir, seeds = FLAGS.workdir, range(FLAGS.repeats)
+    data = datasets(FLAGS.train_size)
     command = f"python -m experiments.red_green {' '.join(sys.argv[1:])}".strip()
     results = {name: run_repeats(
-        lambda seed, name=name: run_one(name, seed, data, epochs=_EPOCHS.value),
-        os.path.join(workdir, name), seeds, command=command) for name in _CONV_TYPES.value}
+        lambda seed, name=name: run_one(name, seed, data, epochs=FLAGS.epochs),
+        os.path.join(workdir, name), seeds, command=command) for name in FLAGS.conv_types}
     intro = (f"Test accuracy, mean ± sample std over initialisations (seeds column); "
-             f"{_TRAIN_SIZE.value} training images, at most {_EPOCHS.value} epochs. Command: "
+             f"{FLAGS.train_size} training images, at most {FLAGS.epochs} epochs. Command: "
              f"`{command}`; machine: {machine_description()}.")
     extra = ("\nThe paper's Table 1 (mean of 10 runs; its code's \"circular\" pads 2 "
              "pixels, i.e. our full_circular):\n\n" + paper_table() + "\n")
@@ -97,5 +93,17 @@ def main(argv):
     print(f"\nwritten: {os.path.join(workdir, 'results.md')}")
 
 
+def define_flags() -> None:
+    """The command line (defined only when run as a script, so that tests can import
+    this module next to other experiments)."""
+    flags.DEFINE_string("workdir", "runs/red_green", "output directory")
+    flags.DEFINE_integer("repeats", 3, "initialisations per convolution type "
+                                    "(the paper: 10)")
+    flags.DEFINE_list("conv_types", list(CONV_TYPES), "convolution types to run")
+    flags.DEFINE_integer("epochs", 50, "at most this many epochs")
+    flags.DEFINE_integer("train_size", SIZES["train"], "training images")
+
+
 if __name__ == "__main__":
+    define_flags()
     app.run(main)

@@ -41,6 +41,8 @@ from jaxprior.train.multiseed import (
     write_comparison,
 )
 
+FLAGS = flags.FLAGS
+
 VARIANTS = {
     "baseline": {},
     "blurpool_2": {"antialias": 2},
@@ -57,12 +59,6 @@ BORDERS = (0, 2, 4, 8, 16)
 METRICS = ("test/accuracy", "test_shift/accuracy", "robust/shift_consistency",
            f"robust/accuracy_shift_{MAX_SHIFT}", f"robust/accuracy_border_{BORDERS[-1]}")
 
-_WORKDIR = flags.DEFINE_string("workdir", "runs/seed004", "output directory")
-_SEEDS = flags.DEFINE_list("seeds", ["0", "1", "2"], "seeds of every variant")
-_VARIANTS = flags.DEFINE_list("variants", list(VARIANTS), "variants to run")
-_EVAL_IMAGES = flags.DEFINE_integer("eval_images", 1000, "test images for the robustness "
-                                    "metrics")
-_CPU_DEVICES = flags.DEFINE_integer("cpu_devices", None, "CPU devices (default: one per core)")
 
 
 def config_of(name: str):
@@ -149,20 +145,20 @@ def figure(curves: dict, path: str) -> None:
 def main(argv):
     del argv
     logging.set_verbosity(logging.WARNING)
-    runtime.configure_cpu_devices(_CPU_DEVICES.value)
-    unknown = sorted(set(_VARIANTS.value) - set(VARIANTS))
+    runtime.configure_cpu_devices(FLAGS.cpu_devices)
+    unknown = sorted(set(FLAGS.variants) - set(VARIANTS))
     if unknown:
         raise app.UsageError(f"unknown variants {unknown}; expected some of {list(VARIANTS)}")
-    workdir = _WORKDIR.value
+    workdir = FLAGS.workdir
     command = f"python -m experiments.seed004 {' '.join(sys.argv[1:])}".strip()
-    run_study({name: config_of(name) for name in _VARIANTS.value}, workdir, _SEEDS.value,
+    run_study({name: config_of(name) for name in FLAGS.variants}, workdir, FLAGS.seeds,
               command=command)
-    results = load_results(workdir, _VARIANTS.value)
-    curves = add_robustness(results, workdir, num_images=_EVAL_IMAGES.value)
+    results = load_results(workdir, FLAGS.variants)
+    curves = add_robustness(results, workdir, num_images=FLAGS.eval_images)
     figure(curves, os.path.join(workdir, "robustness_curves.png"))
     base = config_of("baseline")
     intro = (f"Mean ± sample std over seeds; 10 species, {base.train_limit} training images, "
-             f"ResNet-20, {base.num_steps} steps. robust/*: the first {_EVAL_IMAGES.value} "
+             f"ResNet-20, {base.num_steps} steps. robust/*: the first {FLAGS.eval_images} "
              f"test images, crops of 56x56 (shift) or added black borders (border). "
              f"Command: `{command}`; machine: {machine_description()}. Curves: "
              "robustness_curves.png.")
@@ -172,5 +168,16 @@ def main(argv):
     print(f"\nwritten: {os.path.join(workdir, 'results.md')}")
 
 
+def define_flags() -> None:
+    """The command line (defined only when run as a script, so that tests can import
+    this module next to other experiments)."""
+    flags.DEFINE_string("workdir", "runs/seed004", "output directory")
+    flags.DEFINE_list("seeds", ["0", "1", "2"], "seeds of every variant")
+    flags.DEFINE_list("variants", list(VARIANTS), "variants to run")
+    flags.DEFINE_integer("eval_images", 1000, "test images for the robustness metrics")
+    flags.DEFINE_integer("cpu_devices", None, "CPU devices (default: one per core)")
+
+
 if __name__ == "__main__":
+    define_flags()
     app.run(main)

@@ -144,3 +144,18 @@ def test_run_repeats_caches_finished_seeds(tmp_path):
     np.testing.assert_allclose([stat["mean"], stat["std"]], [0.6, 0.1])
     assert json.loads((tmp_path / "seed_1.json").read_text())["metrics"]["test"]["accuracy"] == \
         pytest.approx(0.6)
+
+
+def test_the_toy_experiments_run_one_repeat_end_to_end():
+    from experiments import not_so_clevr
+    from experiments import red_green as red_green_study
+
+    data = {"train": red_green(40, seed=0), "val": red_green(20, seed=1),
+            "similar": red_green(20, seed=2), "dissimilar": red_green(20, seed=2,
+                                                                      location="dissimilar")}
+    out = red_green_study.run_one("full_zero", 0, data, epochs=1)
+    assert set(out["metrics"]) == {"similar", "dissimilar", "train"}
+    assert 0 <= out["metrics"]["dissimilar"]["accuracy"] <= 1
+    out = not_so_clevr.run_one("coordconv", "quadrant", 0, epochs=1, learning_rate=1e-3)
+    assert out["metrics"]["train"]["parameters"] > 0
+    assert 0 <= out["metrics"]["test"]["accuracy"] <= 1
