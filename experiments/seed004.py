@@ -4,7 +4,7 @@ padding modes; clean accuracy and robustness to shifts and borders, over seeds.
   python -m experiments.seed004 --workdir runs/seed004 [--seeds 0,1,2] [--variants a,b]
 
 Each variant is ``experiments/configs/seed004_baseline.py`` (ResNet-20, 10 species,
-2,000 training images) with one model option changed (:data:`VARIANTS`). After
+2,000 training images) with one model option changed (its ``VARIANTS``). After
 training, each finished run is evaluated on the first ``--eval_images`` test images:
 
   shift consistency    top-1 agreement of two random 56x56 crops of the 64x64 image
@@ -30,6 +30,7 @@ import jax.numpy as jnp
 import numpy as np
 from absl import app, flags, logging
 
+from experiments.configs.seed004_baseline import VARIANTS, get_config
 from jaxprior import runtime
 from jaxprior.metrics import shift as shift_metrics
 from jaxprior.train.loop import load_run
@@ -43,30 +44,11 @@ from jaxprior.train.multiseed import (
 
 FLAGS = flags.FLAGS
 
-VARIANTS = {
-    "baseline": {},
-    "blurpool_2": {"antialias": 2},
-    "blurpool_3": {"antialias": 3},
-    "blurpool_4": {"antialias": 4},
-    "blurpool_5": {"antialias": 5},
-    "coordconv": {"coordconv": True},
-    "reflect_padding": {"padding_mode": "reflect"},
-    "circular_padding": {"padding_mode": "circular"},
-    "full_conv": {"padding_mode": "full"},
-}
 MAX_SHIFT = 8
 BORDERS = (0, 2, 4, 8, 16)
 METRICS = ("test/accuracy", "test_shift/accuracy", "robust/shift_consistency",
            f"robust/accuracy_shift_{MAX_SHIFT}", f"robust/accuracy_border_{BORDERS[-1]}")
 
-
-
-def config_of(name: str):
-    from experiments.configs.seed004_baseline import get_config
-
-    c = get_config()
-    c.model.kwargs = dict(c.model.kwargs, **VARIANTS[name])
-    return c
 
 
 def robustness(run_dir: str, *, num_images: int, seed: int) -> dict:
@@ -151,12 +133,12 @@ def main(argv):
         raise app.UsageError(f"unknown variants {unknown}; expected some of {list(VARIANTS)}")
     workdir = FLAGS.workdir
     command = f"python -m experiments.seed004 {' '.join(sys.argv[1:])}".strip()
-    run_study({name: config_of(name) for name in FLAGS.variants}, workdir, FLAGS.seeds,
+    run_study({name: get_config(name) for name in FLAGS.variants}, workdir, FLAGS.seeds,
               command=command)
     results = load_results(workdir, FLAGS.variants)
     curves = add_robustness(results, workdir, num_images=FLAGS.eval_images)
     figure(curves, os.path.join(workdir, "robustness_curves.png"))
-    base = config_of("baseline")
+    base = get_config("baseline")
     intro = (f"Mean ± sample std over seeds; 10 species, {base.train_limit} training images, "
              f"ResNet-20, {base.num_steps} steps. robust/*: the first {FLAGS.eval_images} "
              f"test images, crops of 56x56 (shift) or added black borders (border). "

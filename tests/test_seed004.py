@@ -6,18 +6,24 @@ import numpy as np
 import pytest
 
 from experiments import seed004
+from experiments.configs.seed004_baseline import VARIANTS, get_config
 from jaxprior.train import train_and_evaluate
 from jaxprior.train.config import validate_config
 
 
-@pytest.mark.parametrize("name", sorted(seed004.VARIANTS))
+@pytest.mark.parametrize("name", sorted(VARIANTS))
 def test_every_variant_is_the_baseline_with_one_model_option(name):
-    c = seed004.config_of(name)
+    c = get_config(name)
     validate_config(c)
-    base = seed004.config_of("baseline")
+    base = get_config("baseline")
     assert c.label_key == "species"
     changed = {k: v for k, v in c.model.kwargs.items() if base.model.kwargs.get(k) != v}
-    assert changed == seed004.VARIANTS[name]
+    assert changed == VARIANTS[name]
+
+
+def test_unknown_variant_raises():
+    with pytest.raises(ValueError, match="unknown seed-004 variant 'blur'"):
+        get_config("blur")
 
 
 def test_robustness_of_a_finished_run_is_measured_and_cached(tiny_config, tmp_path):

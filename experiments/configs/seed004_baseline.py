@@ -1,25 +1,47 @@
-"""Seed 004, baseline: ResNet-20 classifying the 10 species of the embedded benchmark
-(2,000 training images, 64x64, 200 steps), no architectural prior.
+"""Seed 004 on the embedded benchmark: ResNet-20 classifying the 10 species (2,000
+training images, 64x64, 200 steps), with one architectural prior or none.
 
-Every seed-004 variant (``experiments/seed004.py``) is this config with one model
-option changed: ``antialias`` (BlurPool filter size), ``coordconv`` or ``padding_mode``.
+``get_config(variant)`` is this baseline with the model options of ``VARIANTS[variant]``:
+``antialias`` (BlurPool filter size, Zhang 2019's placement), ``coordconv`` (coordinate
+channels into the stem) or ``padding_mode`` (every conv; "full" = full convolution).
 The species task (rather than kakapo vs other) gives the shift and border metrics ten
 classes to disagree over.
 
   python -m experiments.seed004 --workdir runs/seed004                # every variant
-  python -m experiments.run_seeds --config experiments/configs/seed004_baseline.py \
-      --workdir runs/seed004/baseline                                  # this one
+  python -m experiments.run_seeds --config experiments/configs/seed004_baseline.py:blurpool_4 \
+      --workdir runs/seed004/blurpool_4                                # one of them
 
-Runtime: about 1.5 minutes per seed on a 2-core CPU (the seed-000 baseline's cost);
-GPU not measured.
+Runtime: about 1.5 minutes per seed on a 2-core CPU for the baseline (the seed-000
+baseline's cost); BlurPool and full convolution cost more. GPU not measured.
 """
 
 from experiments.configs.seed000_baseline import get_config as seed000_baseline
 
+VARIANTS = {
+    "baseline": {},
+    "blurpool_2": {"antialias": 2},
+    "blurpool_3": {"antialias": 3},
+    "blurpool_4": {"antialias": 4},
+    "blurpool_5": {"antialias": 5},
+    "coordconv": {"coordconv": True},
+    "reflect_padding": {"padding_mode": "reflect"},
+    "circular_padding": {"padding_mode": "circular"},
+    "full_conv": {"padding_mode": "full"},
+}
 
-def get_config():
+
+def model_options(variant: str) -> dict:
+    """The model keyword arguments of a seed-004 variant."""
+    if variant not in VARIANTS:
+        raise ValueError(f"unknown seed-004 variant {variant!r}; expected one of "
+                         f"{list(VARIANTS)}")
+    return dict(VARIANTS[variant])
+
+
+def get_config(variant: str = "baseline"):
     c = seed000_baseline()
     c.label_key = "species"
+    c.model.kwargs = dict(c.model.kwargs, **model_options(variant))
     c.report_metrics = ("test/accuracy", "test/balanced_accuracy", "test_shift/accuracy",
                         "test_shift/balanced_accuracy")
     return c
