@@ -51,7 +51,8 @@ METRICS = ("test/accuracy", "test_shift/accuracy", "robust/shift_consistency",
 
 
 
-def robustness(run_dir: str, *, num_images: int, seed: int) -> dict:
+def robustness(run_dir: str, *, num_images: int, seed: int, max_shift: int = MAX_SHIFT,
+               borders=BORDERS) -> dict:
     """Shift consistency and the shift and border curves of a finished run (cached in
     ``run_dir/robustness.json``)."""
     path = os.path.join(run_dir, "robustness.json")
@@ -70,11 +71,11 @@ def robustness(run_dir: str, *, num_images: int, seed: int) -> dict:
 
     out = {
         "shift_consistency": float(shift_metrics.shift_consistency(
-            apply_fn, images, max_shift=MAX_SHIFT, rng=jax.random.key(seed))),
+            apply_fn, images, max_shift=max_shift, rng=jax.random.key(seed))),
         "accuracy_vs_shift": shift_metrics.accuracy_vs_shift(
-            apply_fn, images, labels, max_shift=MAX_SHIFT).tolist(),
+            apply_fn, images, labels, max_shift=max_shift).tolist(),
         "accuracy_vs_border": shift_metrics.accuracy_vs_border(
-            apply_fn, images, labels, widths=BORDERS).tolist(),
+            apply_fn, images, labels, widths=borders).tolist(),
         "num_images": len(picks),
     }
     trainer.checkpointer.close()
@@ -99,16 +100,17 @@ def add_robustness(results: dict, workdir: str, *, num_images: int) -> dict:
     return curves
 
 
-def figure(curves: dict, path: str) -> None:
+def figure(curves: dict, path: str, *, borders=BORDERS) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     fig, axes = plt.subplots(1, 2, figsize=(11, 4))
-    for ax, key, xs, label in ((axes[0], "accuracy_vs_shift", np.arange(MAX_SHIFT + 1),
+    shifts = np.arange(next(iter(curves.values()))["accuracy_vs_shift"].shape[1])
+    for ax, key, xs, label in ((axes[0], "accuracy_vs_shift", shifts,
                                 "diagonal shift (pixels)"),
-                               (axes[1], "accuracy_vs_border", np.asarray(BORDERS),
+                               (axes[1], "accuracy_vs_border", np.asarray(borders),
                                 "black border width (pixels)")):
         for name, c in curves.items():
             mean, std = c[key].mean(0), c[key].std(0)

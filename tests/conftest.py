@@ -1,10 +1,17 @@
 """Test setup: 8 fake CPU devices (for sharding tests) and a tiny generated benchmark."""
 
 import os
+import tempfile
 
 import jax
 
 jax.config.update("jax_num_cpu_devices", 8)  # before any test starts the backend
+# Many tests compile the same tiny model's steps: a compilation cache shared by the
+# session (and its xdist workers) compiles each distinct program once.
+_CACHE = os.path.join(tempfile.gettempdir(), f"jaxprior-test-xla-cache-{jax.__version__}")
+jax.config.update("jax_compilation_cache_dir", _CACHE)
+jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.2)
+jax.config.update("jax_persistent_cache_min_entry_size_bytes", 0)
 
 import pytest  # noqa: E402
 

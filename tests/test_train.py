@@ -147,7 +147,7 @@ def _train_cmd(workdir, data_dir, steps):
 
 
 def test_run_killed_mid_training_resumes_to_the_same_result(data_dir, tmp_path):
-    steps = 150
+    steps = 40
     env = dict(os.environ, XLA_FLAGS="", PYTHONUNBUFFERED="1")
     ref = subprocess.run(_train_cmd(tmp_path / "ref", data_dir, steps), cwd=repo_root(),
                          env=env, capture_output=True, text=True, timeout=300, check=False)

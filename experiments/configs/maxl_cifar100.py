@@ -30,7 +30,7 @@ def get_config():
     c.eval_splits = ("validation", "test")
     c.model.name = "vgg16_bn"
     c.batch_size = 100
-    c.eval_batch_size = 500
+    c.eval_batch_size = 400  # divides over 1, 2, 4 or 8 devices
     c.num_steps = 200 * STEPS_PER_EPOCH
     c.optimizer.update(name="sgd", learning_rate=0.01, momentum=0.0, nesterov=False,
                        weight_decay=0.0, schedule="step", decay_every=50 * STEPS_PER_EPOCH,

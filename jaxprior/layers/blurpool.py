@@ -73,11 +73,7 @@ def _check(x: jax.Array, stride, pad_mode: str, where: str) -> int:
     if pad_mode not in PAD_MODES:
         raise ValueError(f"{where}: pad_mode must be one of {sorted(PAD_MODES)}, got "
                          f"{pad_mode!r}")
-    stride = _stride(stride, where)
-    if stride > min(x.shape[1:3]):
-        raise ValueError(f"{where}: stride {stride} is larger than the {x.shape[1]}x"
-                         f"{x.shape[2]} map it subsamples")
-    return stride
+    return _stride(stride, where)
 
 
 def blur_pool(x: jax.Array, *, filter_size: int = 4, stride: int | tuple[int, int] = 2,
@@ -87,8 +83,7 @@ def blur_pool(x: jax.Array, *, filter_size: int = 4, stride: int | tuple[int, in
     Args:
       x: [B, H, W, C].
       filter_size: taps per axis, 1..7 (1: plain subsampling, no blur).
-      stride: the subsampling factor of both axes (an int or an equal pair; at most the
-        map's size).
+      stride: the subsampling factor of both axes (an int or an equal pair).
       pad_mode: "reflect", "edge", "zero" or "circular".
     Returns:
       [B, ceil(H / stride), ceil(W / stride), C] (for even filter sizes; the padding keeps
