@@ -13,8 +13,9 @@ CoordConv reaches 100% on both.
 
 Adam, batch 32; 10% of the training positions are held out for choosing the epoch
 (the test positions are never looked at before the end). Each finished repeat is kept
-in ``<workdir>/<kind>_<split>/seed_<r>.json``. Runtime on a 2-core CPU: CoordConv about
-half a minute per repeat, deconv about 4 minutes per repeat and split.
+in ``<workdir>/<kind>_<split>/seed_<r>.json``. Runtime on a 2-core CPU, sharing it with
+another run: CoordConv about half a minute per repeat, deconv about 7 minutes per repeat
+and split (experiments/results/not_so_clevr/README.md).
 """
 
 import os

@@ -14,7 +14,8 @@ repeat its first training images) and the order is reshuffled every epoch.
 
 Writes results.md / results.json (mean ± std over repeats) into the workdir; each
 finished repeat is kept in ``<workdir>/<conv_type>/seed_<r>.json`` and not rerun.
-Runtime on a 2-core CPU: about 2 minutes per repeat and convolution type.
+Runtime on a 2-core CPU: 4-8 minutes per repeat and convolution type while sharing the
+CPU with another run (experiments/results/red_green/README.md); alone not measured.
 """
 
 import os

@@ -17,8 +17,8 @@ and the workdir gets results.md / results.json (mean ± std over seeds) and
 robustness_curves.png (both curves, mean ± std). Every run and every evaluation is kept
 (``<variant>/seed_<s>/robustness.json``) and not redone.
 
-Runtime on a 2-core CPU: about 1.5 minutes per seed for the baseline; BlurPool and full
-convolution cost more (their stride-1 convolutions and growing maps).
+Runtime: not measured yet (the seed-000 baseline, same model and data, takes about 1
+minute per seed on a 2-core CPU).
 """
 
 import json

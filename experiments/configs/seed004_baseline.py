@@ -11,8 +11,8 @@ classes to disagree over.
   python -m experiments.run_seeds --config experiments/configs/seed004_baseline.py:blurpool_4 \
       --workdir runs/seed004/blurpool_4                                # one of them
 
-Runtime: about 1.5 minutes per seed on a 2-core CPU for the baseline (the seed-000
-baseline's cost); BlurPool and full convolution cost more. GPU not measured.
+Runtime: not measured yet; the seed-000 baseline (same model, data and steps) takes
+about 1 minute per seed on a 2-core CPU. GPU not measured.
 """
 
 from experiments.configs.seed000_baseline import get_config as seed000_baseline
