@@ -1,4 +1,5 @@
-"""Figures: class activation maps over images, in seed 000's colour convention."""
+"""Figures: class activation maps over images (in seed 000's colour convention) and
+shape bias per class and method (in the style of Geirhos et al. 2019, seed 003)."""
 
 from __future__ import annotations
 
@@ -49,5 +50,40 @@ def cam_overlays(images: np.ndarray, maps: dict[str, np.ndarray], *, masks=None,
             if masks is not None:
                 ax.contour(masks[j], levels=[0.5], colors="white", linewidths=0.6)
         axes[i, 0].set_ylabel(name, fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+# Geirhos et al. 2019 (ImageNet, 16 classes), drawn as reference lines, not measured here.
+PAPER_SHAPE_BIAS = {"humans (paper)": 0.96, "ResNet-50 (paper)": 0.22}
+
+
+def shape_bias_plot(per_class: dict[str, np.ndarray], overall: dict[str, float], *,
+                    class_names, references=PAPER_SHAPE_BIAS):
+    """Geirhos et al.'s plot: one row per (shape) class, the fraction of shape decisions on
+    the x axis (texture at 0, shape at 1), one marker per method at each class and a
+    vertical line at each method's overall shape bias; `references` as grey dashed lines.
+
+    Args:
+      per_class: method -> [K] per-class shape bias (nan where nothing was kept).
+      overall: method -> overall shape bias.
+      class_names: K row labels.
+    """
+    k = len(class_names)
+    fig, ax = plt.subplots(figsize=(6, 0.35 * k + 1.6))
+    ys = np.arange(k)
+    colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    for i, (name, values) in enumerate(per_class.items()):
+        color = colors[i % len(colors)]
+        ax.plot(values, ys, "o", color=color, label=f"{name} ({overall[name]:.2f})")
+        ax.axvline(overall[name], color=color, lw=1)
+    for j, (name, value) in enumerate(references.items()):
+        ax.axvline(value, color="grey", ls=("--", ":")[j % 2], lw=1, label=f"{name} {value:.2f}")
+    ax.set_yticks(ys, class_names)
+    ax.set_xlim(-0.02, 1.02)
+    ax.set_xlabel("fraction of shape decisions (0 = texture, 1 = shape)")
+    ax.invert_yaxis()
+    ax.grid(alpha=0.3, axis="x")
+    ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=2)
     fig.tight_layout()
     return fig

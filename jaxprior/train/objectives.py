@@ -12,12 +12,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-import jax
 import jax.numpy as jnp
 import ml_collections
 import optax
 
 from jaxprior import losses
+from jaxprior.ops import one_hot_take
 from jaxprior.train.config import AUX_HEAD_KEYS, enabled_names
 from jaxprior.train.steps import Context, Objective
 
@@ -126,11 +126,7 @@ def aux_head_term(name: str, head: dict) -> Term:
         labels = batch[head["label_key"]]
         keep = losses.auxiliary_keep(labels, exclude_classes=exclude, where=labels >= 0)
         if class_map:
-            # A one-hot lookup: a gather of a constant table by sharded labels does not
-            # lower under a data mesh in jax 0.10.
-            table = jnp.asarray(class_map, labels.dtype)
-            labels = jnp.sum(jax.nn.one_hot(labels, len(class_map), dtype=labels.dtype) * table,
-                             axis=-1)
+            labels = one_hot_take(jnp.asarray(class_map, labels.dtype), labels)
         ce = losses.auxiliary_cross_entropy(aux["heads"][name], labels, where=keep)
         return ce.sum() / jnp.maximum(keep.sum(), 1)
 
