@@ -15,7 +15,7 @@ from jaxprior.train import Trainer, train_and_evaluate
 from jaxprior.train.config import validate_config
 from jaxprior.train.loop import load_run
 from jaxprior.train.objectives import aux_head_specs, aux_head_term
-from tests.test_priors import _run_steps
+from tests.tiny_config import run_steps
 
 FAMILY = FAMILY_OF_SPECIES  # parrots (kakapo, kea, parakeet), larids, ducks, penguin, songbirds
 
@@ -107,7 +107,7 @@ def test_aux_heads_train_and_their_terms_add_up(tiny_config, tmp_path):
         "species": {"exclude_classes": (0,), "weight": 0.5},
         "family": {"class_map": FAMILY, "exclude_classes": (0,), "weight": 0.25}}
     trainer = Trainer(tiny_config, str(tmp_path))
-    for m in _run_steps(trainer, 2):
+    for m in run_steps(trainer, 2):
         total = m["cross_entropy"] + 0.5 * m["aux_species"] + 0.25 * m["aux_family"]
         np.testing.assert_allclose(m["loss"], total, rtol=1e-5)
         assert m["aux_species"] > 0 and m["aux_family"] > 0

@@ -10,16 +10,7 @@ from jaxprior.models import create_model, crop_boxes
 from jaxprior.train import Trainer, train_and_evaluate
 from jaxprior.train.state import split_model
 from jaxprior.train.steps import make_inference_fn, make_predict
-
-
-def _run_steps(trainer, n):
-    it = trainer.train_iterator()
-    out = []
-    for step in range(n):
-        batch = trainer._device_batch(next(it), f"step {step}")
-        trainer.state, metrics = trainer.train_step(trainer.state, batch)
-        out.append(jax.device_get(metrics))
-    return out
+from tests.tiny_config import run_steps
 
 
 @pytest.mark.parametrize("setup", [
@@ -42,7 +33,7 @@ def test_each_prior_trains(tiny_config, tmp_path, setup):
     for name, values in setup.get("priors", {}).items():
         tiny_config.priors[name].update(values)
     trainer = Trainer(tiny_config, str(tmp_path))
-    metrics = _run_steps(trainer, 2)
+    metrics = run_steps(trainer, 2)
     for m in metrics:
         assert np.isfinite(m["loss"]) and np.isfinite(m["grad_norm"])
         for name in setup.get("priors", {}):
@@ -71,7 +62,7 @@ def test_prior_needing_a_decoder_without_one_raises(tiny_config, tmp_path):
     tiny_config.priors.mask_head.weight = 1.0
     trainer = Trainer(tiny_config, str(tmp_path))
     with pytest.raises(ValueError, match=r"priors.mask_head needs aux\['mask_logits'\]"):
-        _run_steps(trainer, 1)
+        run_steps(trainer, 1)
 
 
 def test_binary_cam_on_a_many_class_task_raises(tiny_config, tmp_path):
@@ -164,7 +155,7 @@ def test_pretrained_backbone_restore_freeze_and_two_stream(tiny_config, tmp_path
         trainer.state.model_state["backbone"]["stem_bn"]["mean"][...], saved_mean)
     assert params["heads"]["main"]["kernel"][...].shape == (16, 2)  # a new 2-class head
     head_before = np.asarray(params["heads"]["main"]["kernel"][...])
-    _run_steps(trainer, 2)
+    run_steps(trainer, 2)
     after = trainer.state.params
     np.testing.assert_array_equal(after["backbone"]["stem"]["kernel"][...], saved_kernel)
     assert not np.allclose(after["heads"]["main"]["kernel"][...], head_before)

@@ -1,4 +1,7 @@
-"""A config small enough for tests: 4-wide ResNet-20, 32x32 tiny benchmark, few steps."""
+"""A config small enough for tests (4-wide ResNet-20, 32x32 tiny benchmark, few steps)
+and a helper that takes training steps with a trainer."""
+
+import jax
 
 from jaxprior.train.config import base_config
 
@@ -18,3 +21,14 @@ def get_config():
     c.progress = False
     c.eval_splits = ("test", "test_shift")
     return c
+
+
+def run_steps(trainer, n):
+    """Takes `n` training steps on the trainer's own batches; their metrics on the host."""
+    it = trainer.train_iterator()
+    out = []
+    for step in range(n):
+        batch = trainer._device_batch(next(it), f"step {step}")
+        trainer.state, metrics = trainer.train_step(trainer.state, batch)
+        out.append(jax.device_get(metrics))
+    return out

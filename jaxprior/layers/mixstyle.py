@@ -19,6 +19,8 @@ import jax
 import jax.numpy as jnp
 from flax import nnx
 
+from jaxprior.ops import one_hot_take
+
 
 def mix_feature_statistics(x: jax.Array, rng: jax.Array, *, alpha: float = 0.1,
                            eps: float = 1e-6) -> jax.Array:
@@ -34,8 +36,10 @@ def mix_feature_statistics(x: jax.Array, rng: jax.Array, *, alpha: float = 0.1,
         jnp.sqrt(jnp.var(x, axis=(1, 2), keepdims=True) + eps))
     lam = jax.random.beta(lam_rng, alpha, alpha, (x.shape[0], 1, 1, 1)).astype(x.dtype)
     perm = jax.random.permutation(perm_rng, x.shape[0])
-    mu_mix = lam * mu + (1 - lam) * mu[perm]
-    sigma_mix = lam * sigma + (1 - lam) * sigma[perm]
+    # The partners' statistics by a one-hot contraction: a gather across a batch-sharded
+    # axis does not lower under a data mesh, the contraction does.
+    mu_mix = lam * mu + (1 - lam) * one_hot_take(mu, perm)
+    sigma_mix = lam * sigma + (1 - lam) * one_hot_take(sigma, perm)
     return (x - mu) / sigma * sigma_mix + mu_mix
 
 

@@ -14,6 +14,13 @@ from jaxprior.losses.gain import (
     class_attention,
     erase_attended,
 )
+from jaxprior.losses.jigsaw import (
+    hamming_permutations,
+    jigsaw_batch,
+    jigsaw_loss,
+    jigsaw_terms,
+    shuffle_tiles,
+)
 from jaxprior.losses.mask import mask_reproduction_loss
 from jaxprior.losses.maxl import focal_loss, focal_terms, hierarchical_mask, mask_softmax
 from jaxprior.losses.rrr import log_prob_input_gradients, rrr_loss
@@ -31,10 +38,15 @@ __all__ = [
     "erase_attended",
     "focal_loss",
     "focal_terms",
+    "hamming_permutations",
     "hierarchical_mask",
+    "jigsaw_batch",
+    "jigsaw_loss",
+    "jigsaw_terms",
     "log_prob_input_gradients",
     "mask_reproduction_loss",
     "mask_softmax",
     "resize_mask",
     "rrr_loss",
+    "shuffle_tiles",
 ]

@@ -72,21 +72,25 @@ def min_hamming_distance(permutations) -> int:
 def image_to_tiles(images: jax.Array, grid: int = 3) -> jax.Array:
     """[B, H, W, C] -> [B, grid^2, H / grid, W / grid, C], tiles in row-major order."""
     _num_tiles(grid)
-    b, h, w, c = images.shape
+    _, h, w, _ = images.shape
     if h % grid or w % grid:
         raise ValueError(f"a {grid}x{grid} jigsaw grid must divide the image, got {h}x{w}; "
                          "resize or crop the images to a multiple of the grid")
-    t = images.reshape(b, grid, h // grid, grid, w // grid, c)
-    return t.transpose(0, 1, 3, 2, 4, 5).reshape(b, grid * grid, h // grid, w // grid, c)
+    th, tw = h // grid, w // grid
+    # Slices rather than a reshape: a reshape of a batch-sharded array needs an explicit
+    # output sharding under a data mesh, slices along the other axes do not.
+    return jnp.stack([images[:, r * th:(r + 1) * th, c * tw:(c + 1) * tw]
+                      for r in range(grid) for c in range(grid)], axis=1)
 
 
 def tiles_to_image(tiles: jax.Array, grid: int = 3) -> jax.Array:
     """Inverse of :func:`image_to_tiles`."""
-    b, n, th, tw, c = tiles.shape
+    n = tiles.shape[1]
     if n != _num_tiles(grid):
         raise ValueError(f"{n} tiles do not make a {grid}x{grid} grid")
-    t = tiles.reshape(b, grid, grid, th, tw, c).transpose(0, 1, 3, 2, 4, 5)
-    return t.reshape(b, grid * th, grid * tw, c)
+    rows = [jnp.concatenate([tiles[:, r * grid + c] for c in range(grid)], axis=2)
+            for r in range(grid)]
+    return jnp.concatenate(rows, axis=1)
 
 
 def _select(one_hot_rows: jax.Array, values: jax.Array) -> jax.Array:
@@ -144,6 +148,20 @@ def jigsaw_batch(rng: jax.Array, images: jax.Array, permutations, *, grid: int =
     return shuffle_tiles(images, one_hot_take(table, labels), grid=grid), labels
 
 
+def jigsaw_terms(class_logits: jax.Array, labels: jax.Array, jigsaw_logits: jax.Array,
+                 jigsaw_labels: jax.Array, *, classify_shuffled: bool = False,
+                 where: jax.Array | None = None) -> tuple[jax.Array, jax.Array]:
+    """JiGen's two terms on one puzzle batch, scalars: (mean class cross-entropy over the
+    kept examples, mean jigsaw cross-entropy over all valid ones). See :func:`jigsaw_loss`."""
+    valid = jnp.ones(labels.shape, bool) if where is None else jnp.asarray(where, bool)
+    keep = valid if classify_shuffled else valid & (jigsaw_labels == 0)
+    class_ce = optax.softmax_cross_entropy_with_integer_labels(class_logits, labels)
+    jig_ce = optax.softmax_cross_entropy_with_integer_labels(jigsaw_logits, jigsaw_labels)
+    class_term = jnp.sum(jnp.where(keep, class_ce, 0.0)) / jnp.maximum(keep.sum(), 1)
+    jig_term = jnp.sum(jnp.where(valid, jig_ce, 0.0)) / jnp.maximum(valid.sum(), 1)
+    return class_term, jig_term
+
+
 def jigsaw_loss(class_logits: jax.Array, labels: jax.Array, jigsaw_logits: jax.Array,
                 jigsaw_labels: jax.Array, *, weight: float = 0.7,
                 classify_shuffled: bool = False, where: jax.Array | None = None) -> jax.Array:
@@ -160,12 +178,10 @@ def jigsaw_loss(class_logits: jax.Array, labels: jax.Array, jigsaw_logits: jax.A
       where: optional [B] bool, examples to count at all (e.g. not padding).
 
     Example:
-      >>> jigsaw_loss(class_logits, labels, jig_logits, jig_labels, weight=0.7)
+      >>> images, jig_labels = jigsaw_batch(rng, images, hamming_permutations(30))
+      >>> logits, aux = model(images)
+      >>> loss = jigsaw_loss(logits, labels, aux["heads"]["jigsaw"], jig_labels)
     """
-    valid = jnp.ones(labels.shape, bool) if where is None else jnp.asarray(where, bool)
-    keep = valid if classify_shuffled else valid & (jigsaw_labels == 0)
-    class_ce = optax.softmax_cross_entropy_with_integer_labels(class_logits, labels)
-    jig_ce = optax.softmax_cross_entropy_with_integer_labels(jigsaw_logits, jigsaw_labels)
-    class_term = jnp.sum(jnp.where(keep, class_ce, 0.0)) / jnp.maximum(keep.sum(), 1)
-    jig_term = jnp.sum(jnp.where(valid, jig_ce, 0.0)) / jnp.maximum(valid.sum(), 1)
+    class_term, jig_term = jigsaw_terms(class_logits, labels, jigsaw_logits, jigsaw_labels,
+                                        classify_shuffled=classify_shuffled, where=where)
     return class_term + weight * jig_term

@@ -1,5 +1,5 @@
 """Metrics: classification (accuracy, balanced, per-group and worst-group accuracy),
-agreement between labelings (NMI), shift and border robustness."""
+agreement between labelings (NMI), shift and border robustness, shape bias."""
 
 from jaxprior.metrics.classification import (
     accuracy,
@@ -8,6 +8,7 @@ from jaxprior.metrics.classification import (
     worst_group_accuracy,
 )
 from jaxprior.metrics.clustering import normalized_mutual_information
+from jaxprior.metrics.shape_bias import per_class_shape_bias, shape_bias
 from jaxprior.metrics.shift import (
     accuracy_vs_border,
     accuracy_vs_shift,
@@ -18,4 +19,4 @@ from jaxprior.metrics.shift import (
 
 __all__ = ["accuracy", "accuracy_vs_border", "accuracy_vs_shift", "add_border",
            "balanced_accuracy", "crop_at", "group_accuracy", "normalized_mutual_information",
-           "shift_consistency", "worst_group_accuracy"]
+           "per_class_shape_bias", "shape_bias", "shift_consistency", "worst_group_accuracy"]

@@ -6,7 +6,7 @@ from flax import nnx
 
 from jaxprior.layers.conv import Conv, choose_impl, conv2d
 from jaxprior.models.classifier import Classifier, MaskDecoder
-from jaxprior.models.heads import Heads
+from jaxprior.models.heads import AuxHead, Heads
 from jaxprior.models.resnet import ResNetBackbone, resnet18, resnet20
 from jaxprior.models.two_stream import TwoStream, crop_boxes, two_stream
 from jaxprior.models.vgg import VGGBackbone, vgg16_bn
@@ -26,6 +26,6 @@ def create_model(name: str, *, num_classes: int, seed: int = 0, **kwargs) -> nnx
                          ) from None
 
 
-__all__ = ["MODELS", "Classifier", "Conv", "Heads", "MaskDecoder", "ResNetBackbone",
+__all__ = ["MODELS", "AuxHead", "Classifier", "Conv", "Heads", "MaskDecoder", "ResNetBackbone",
            "TwoStream", "VGGBackbone", "choose_impl", "conv2d", "create_model", "crop_boxes",
            "resnet18", "resnet20", "two_stream", "vgg16_bn"]

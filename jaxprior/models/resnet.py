@@ -12,6 +12,10 @@ max-pool stride 1 + BlurPool; filter size k) and ``padding_mode`` for every conv
 ("zero", "reflect", "circular", or "full" convolution, whose identity branches are
 zero-padded to the growing maps as in Kayhan & van Gemert 2020), and ``coordconv=True``
 (the stem convolution also sees CoordConv's x and y channels, Liu et al. 2018).
+
+Seed-003 option: ``mixstyle=p`` mixes feature statistics between examples after the first
+two stages with probability p during training (MixStyle, Zhou et al. 2021; alpha
+``mixstyle_alpha``), a no-op at inference.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from flax import nnx
 from jaxprior.layers.blurpool import blur_pool
 from jaxprior.layers.conv import Conv, center_pad_to, padding_args
 from jaxprior.layers.coordconv import add_coords
+from jaxprior.layers.mixstyle import MixStyle
 from jaxprior.models.classifier import Classifier
 
 BN_MOMENTUM = 0.9
@@ -66,7 +71,8 @@ class ResNetBackbone(nnx.Module):
     def __init__(self, *, stage_sizes: Sequence[int], widths: Sequence[int], stem_width: int,
                  stem_stride: int = 1, stem: str = "cifar", in_channels: int = 3,
                  conv_impl: str = "auto", antialias: int = 0, padding_mode: str = "zero",
-                 coordconv: bool = False, rngs: nnx.Rngs):
+                 coordconv: bool = False, mixstyle: float = 0.0, mixstyle_alpha: float = 0.1,
+                 rngs: nnx.Rngs):
         if len(stage_sizes) != len(widths) or not stage_sizes:
             raise ValueError(f"ResNet: stage_sizes {tuple(stage_sizes)} and widths "
                              f"{tuple(widths)} must be non-empty and of equal length")
@@ -92,6 +98,8 @@ class ResNetBackbone(nnx.Module):
                                          antialias=antialias, padding_mode=padding_mode,
                                          rngs=rngs))
                 features = width
+            if mixstyle and stage < min(2, len(stage_sizes) - 1):
+                blocks.append(MixStyle(p=mixstyle, alpha=mixstyle_alpha, rngs=rngs))
         self.blocks = nnx.List(blocks)
         self.num_features = features
 
@@ -113,12 +121,14 @@ class ResNetBackbone(nnx.Module):
 
 def resnet(*, num_classes: int, stage_sizes, widths, stem_width: int, stem_stride: int = 1,
            stem: str = "cifar", conv_impl: str = "auto", antialias: int = 0,
-           padding_mode: str = "zero", coordconv: bool = False, aux_heads=None,
-           mask_head: int = 0, mask_upsample: int = 2, rngs: nnx.Rngs) -> Classifier:
+           padding_mode: str = "zero", coordconv: bool = False, mixstyle: float = 0.0,
+           mixstyle_alpha: float = 0.1, aux_heads=None, mask_head: int = 0,
+           mask_upsample: int = 2, rngs: nnx.Rngs) -> Classifier:
     backbone = ResNetBackbone(stage_sizes=stage_sizes, widths=widths, stem_width=stem_width,
                               stem_stride=stem_stride, stem=stem, conv_impl=conv_impl,
                               antialias=antialias, padding_mode=padding_mode,
-                              coordconv=coordconv, rngs=rngs)
+                              coordconv=coordconv, mixstyle=mixstyle,
+                              mixstyle_alpha=mixstyle_alpha, rngs=rngs)
     return Classifier(backbone, backbone.num_features, num_classes, aux_heads=aux_heads,
                       mask_head=mask_head, mask_upsample=mask_upsample, rngs=rngs)
 

@@ -15,7 +15,7 @@ SCHEDULES = ("constant", "cosine", "step")
 LABEL_KEYS = ("label", "species")
 AUX_LABEL_KEYS = ("label", "species", "background", "shape_id", "texture_id")
 AUX_HEAD_KEYS = {"label_key": "species", "weight": 1.0, "exclude_classes": (),
-                 "class_map": (), "num_classes": 0}
+                 "class_map": (), "num_classes": 0, "gradient_reversal": False}
 MAXL_ORDERS = ("second", "first")
 MASK_KEYS = ("bird_mask", "head_mask")
 
@@ -58,7 +58,21 @@ def base_config() -> ml_collections.ConfigDict:
     #                    (the main task's target species, in seed 000)
     #   num_classes      0: from class_map, or the dataset's species count
     #   weight           its loss weight
+    #   gradient_reversal  a domain-adversarial head (DANN, seed 003): the features get
+    #                    the reversed gradient, lambda on the DANN schedule over num_steps
     c.aux_heads = ml_collections.ConfigDict()
+    # Texture randomisation (seed 003): with probability p per training example, the bird
+    # (mask_key) gets a texture from a procedural bank of num_textures (and, with
+    # background, the scene another); applied on device inside the train step.
+    c.texture_randomization = ml_collections.ConfigDict({
+        "p": 0.0, "background": False, "num_textures": 64, "mask_key": "bird_mask", "seed": 0})
+    # Jigsaw auxiliary task (JiGen, seed 003): on when weight > 0. Each training image is
+    # cut into grid x grid tiles and shuffled by one of num_permutations orders with
+    # probability 1 - unshuffled_prob; a head predicts which (0 = unshuffled); the class
+    # loss covers the unshuffled images only unless classify_shuffled.
+    c.jigsaw = ml_collections.ConfigDict({
+        "weight": 0.0, "grid": 3, "num_permutations": 30, "unshuffled_prob": 0.7,
+        "classify_shuffled": False})
     # MAXL (jaxprior.meta.maxl): a generator invents the labels of an auxiliary head.
     c.maxl = ml_collections.ConfigDict({
         "enabled": False,
@@ -194,6 +208,22 @@ def validate_config(config) -> None:
                          "in one run; MAXL's step trains its own two tasks")
     for name, head in config.aux_heads.items():
         _validate_aux_head(name, head)
+    need(0.0 <= given["texture_randomization.p"] <= 1.0, "texture_randomization.p",
+         "in [0, 1]")
+    need(given["texture_randomization.num_textures"] >= 1, "texture_randomization.num_textures",
+         ">= 1")
+    need(given["texture_randomization.mask_key"] in MASK_KEYS, "texture_randomization.mask_key",
+         f"one of {MASK_KEYS}")
+    need(given["jigsaw.weight"] >= 0, "jigsaw.weight", ">= 0")
+    need(given["jigsaw.grid"] in (2, 3), "jigsaw.grid", "2 or 3")
+    need(0.0 <= given["jigsaw.unshuffled_prob"] <= 1.0, "jigsaw.unshuffled_prob", "in [0, 1]")
+    need(given["jigsaw.num_permutations"] >= 1, "jigsaw.num_permutations", ">= 1")
+    if given["maxl.enabled"] and (given["jigsaw.weight"] > 0 or given["texture_randomization.p"]
+                                  > 0):
+        raise ValueError("config.maxl.enabled cannot be combined with jigsaw or "
+                         "texture_randomization in one run; MAXL's step has its own batches")
+    if "jigsaw" in config.aux_heads and given["jigsaw.weight"] > 0:
+        raise ValueError("config.aux_heads.jigsaw: the name is taken by the jigsaw task's head")
 
 
 def enabled_names(priors) -> list[str]:

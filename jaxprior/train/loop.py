@@ -27,12 +27,18 @@ from jaxprior import metrics as metrics_lib
 from jaxprior.data import augment as augment_lib
 from jaxprior.data import pipeline, sources
 from jaxprior.meta import training as maxl_training
-from jaxprior.models import create_model
+from jaxprior.models import AuxHead, create_model
 from jaxprior.train import guards, steps
 from jaxprior.train import mesh as mesh_lib
+from jaxprior.train.batch_transforms import build_transform
 from jaxprior.train.checkpoint import Checkpointer
 from jaxprior.train.config import validate_config, with_defaults
-from jaxprior.train.objectives import aux_head_specs, build_objective, enabled_priors
+from jaxprior.train.objectives import (
+    JIGSAW_HEAD,
+    aux_head_specs,
+    build_objective,
+    enabled_priors,
+)
 from jaxprior.train.pretrained import restore_backbone
 from jaxprior.train.state import create_train_state, make_optimizer, split_model
 
@@ -75,9 +81,17 @@ class Trainer:
         self.local_eval_batch = mesh_lib.local_batch_size(config.eval_batch_size, self.mesh,
                                                           name="eval_batch_size")
 
+        if config.texture_randomization.p > 0:
+            _require_field(self.spec, config.texture_randomization.mask_key,
+                           "texture_randomization")
         self.aux_heads = aux_head_specs(config, num_species=self.spec.num_species,
-                                        num_classes=self.num_classes)
-        head_sizes = {name: head["num_classes"] for name, head in self.aux_heads.items()}
+                                        num_classes=self.num_classes,
+                                        num_backgrounds=len(self.spec.background_names))
+        head_sizes = {name: AuxHead(head["num_classes"], reverse_steps=config.num_steps
+                                    if head["gradient_reversal"] else 0)
+                      for name, head in self.aux_heads.items()}
+        if config.jigsaw.weight > 0:
+            head_sizes[JIGSAW_HEAD] = AuxHead(config.jigsaw.num_permutations + 1)
         self.maxl = (maxl_training.MaxlRun(config, self.num_classes)
                      if config.maxl.enabled else None)
         if self.maxl:
@@ -110,7 +124,8 @@ class Trainer:
                                     out_shardings=data)
         else:
             train_step = steps.make_train_step(
-                self.defs, tx, build_objective(config, self.num_classes, self.aux_heads))
+                self.defs, tx, build_objective(config, self.num_classes, self.aux_heads),
+                transform=build_transform(config))
         self.state = jax.device_put(state, repl)
         self.train_step = jax.jit(train_step, in_shardings=(repl, data),
                                   out_shardings=(repl, repl), donate_argnums=0)
@@ -249,6 +264,7 @@ class Trainer:
             device = self._device_batch(batch, f"{split} batch {i}")
             result = mesh_lib.to_host(self.eval_step(self.state, device))
             fields = mesh_lib.to_host({k: device[k] for k in ("label", "species", "background",
+                                                              "shape_id", "texture_id",
                                                               "valid")})
             outs.append({**result, **fields})
         cat = {k: np.concatenate([o[k] for o in outs]) for k in outs[0]}
@@ -321,6 +337,20 @@ def summarise(out: dict, *, spec: sources.DatasetSpec, label_key: str, num_class
         name = f"{spec.name_of('species', s)}@{spec.name_of('background', b)}"
         result[f"group/{name}"] = acc
         result[f"count/{name}"] = count
+    conflict = (keep & (out["shape_id"] >= 0) & (out["texture_id"] >= 0)
+                if "shape_id" in out and "texture_id" in out else np.zeros_like(keep))
+    if label_key == "species" and np.any(conflict & (out["shape_id"] != out["texture_id"])):
+        bias = metrics_lib.shape_bias(pred[conflict], out["shape_id"][conflict],
+                                      out["texture_id"][conflict])
+        result.update({"shape_bias": bias["shape_bias"],
+                       "shape_accuracy": bias["shape_accuracy"],
+                       "texture_accuracy": bias["texture_accuracy"],
+                       "shape_bias_kept": bias["kept"]})
+        per_class = metrics_lib.per_class_shape_bias(
+            pred[conflict], out["shape_id"][conflict], out["texture_id"][conflict],
+            num_classes=num_classes)
+        for k, value in enumerate(per_class):
+            result[f"shape_bias/{spec.name_of('species', k)}"] = float(value)
     label_groups = metrics_lib.group_accuracy(pred, target, (out["label"], out["background"]),
                                               where=keep)
     for (c, b), (acc, count) in label_groups.items():

@@ -21,6 +21,9 @@ from jaxprior.ops import one_hot_take
 from jaxprior.train.config import AUX_HEAD_KEYS, enabled_names
 from jaxprior.train.steps import Context, Objective
 
+JIGSAW_HEAD = "jigsaw"
+JIGSAW_LABEL = "jigsaw_label"  # the batch field jaxprior.train.batch_transforms adds
+
 Term = Callable[[jnp.ndarray, dict, dict, Context], jnp.ndarray]
 
 # What each prior reads from the model's aux output, and how to get it.
@@ -87,12 +90,14 @@ def mask_head_term(cfg: ml_collections.ConfigDict) -> Term:
 
 
 def aux_head_specs(config: ml_collections.ConfigDict, *, num_species: int,
-                   num_classes: int) -> dict[str, dict]:
+                   num_classes: int, num_backgrounds: int = 0) -> dict[str, dict]:
     """``config.aux_heads`` with defaults filled in and ``num_classes`` resolved."""
     specs = {}
     for name, given in config.aux_heads.items():
         head = {**AUX_HEAD_KEYS, **dict(given)}
         sizes = {"species": num_species, "label": num_classes}
+        if num_backgrounds:
+            sizes["background"] = num_backgrounds
         if head["class_map"]:
             if head["label_key"] in sizes and len(head["class_map"]) != sizes[head["label_key"]]:
                 raise ValueError(
@@ -140,8 +145,14 @@ def enabled_priors(config: ml_collections.ConfigDict) -> list[str]:
 def build_objective(config: ml_collections.ConfigDict, num_classes: int,
                     aux_heads: dict[str, dict] | None = None) -> Objective:
     """Cross-entropy on ``config.label_key`` plus every enabled prior's weighted term and
-    every auxiliary head's (`aux_heads` from :func:`aux_head_specs`)."""
+    every auxiliary head's (`aux_heads` from :func:`aux_head_specs`).
+
+    With ``config.jigsaw.weight`` > 0 (the batch carries ``jigsaw_label`` from
+    :mod:`jaxprior.train.batch_transforms` and the model a ``jigsaw`` head), the
+    cross-entropy is JiGen's class term and ``jigsaw`` its weighted puzzle term.
+    """
     label_key = config.label_key
+    jig = config.jigsaw
     makers = {
         "cam": lambda cfg: cam_term(cfg, num_classes),
         "rrr": rrr_term,
@@ -155,9 +166,16 @@ def build_objective(config: ml_collections.ConfigDict, num_classes: int,
 
     def objective(logits, aux, batch, ctx):
         labels = batch[label_key]
-        ce = optax.softmax_cross_entropy_with_integer_labels(logits, labels).mean()
-        metrics = {"cross_entropy": ce, "accuracy": jnp.mean(jnp.argmax(logits, -1) == labels)}
-        total = ce
+        metrics = {"accuracy": jnp.mean(jnp.argmax(logits, -1) == labels)}
+        if jig.weight > 0:
+            ce, metrics["jigsaw"] = losses.jigsaw_terms(
+                logits, labels, aux["heads"][JIGSAW_HEAD], batch[JIGSAW_LABEL],
+                classify_shuffled=jig.classify_shuffled)
+            total = ce + jig.weight * metrics["jigsaw"]
+        else:
+            ce = optax.softmax_cross_entropy_with_integer_labels(logits, labels).mean()
+            total = ce
+        metrics["cross_entropy"] = ce
         for name, weight, ramp, term in terms:
             value = term(logits, aux, batch, ctx)
             metrics[name] = value

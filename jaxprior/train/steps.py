@@ -52,11 +52,23 @@ def preprocess_images(images: jax.Array) -> jax.Array:
     return (x - PIXEL_MEAN) / PIXEL_STD
 
 
-def make_train_step(defs: ModelDefs, tx: optax.GradientTransformation, objective: Objective):
-    """Returns ``train_step(state, batch) -> (state, metrics)``."""
+BatchTransform = Callable[[dict, jax.Array], dict]
+
+
+def make_train_step(defs: ModelDefs, tx: optax.GradientTransformation, objective: Objective,
+                    *, transform: BatchTransform | None = None):
+    """Returns ``train_step(state, batch) -> (state, metrics)``.
+
+    `transform(batch, rng) -> batch`, if given, rewrites the batch on device before the
+    forward pass (a jit-able augmentation or a self-supervised task's input, e.g.
+    ``jaxprior.train.batch_transforms``).
+    """
 
     def train_step(state: TrainState, batch: dict) -> tuple[TrainState, dict]:
         rng, step_rng = jax.random.split(state.rng)
+        if transform is not None:
+            step_rng, transform_rng = jax.random.split(step_rng)
+            batch = transform(batch, transform_rng)
 
         def loss_fn(params, model_state):
             model = nnx.merge(defs.train, params, model_state, copy=True)
