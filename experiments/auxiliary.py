@@ -20,17 +20,15 @@ test run); about 2 hours for everything.
 """
 
 import importlib
-import os
-import sys
 
 from absl import app, flags, logging
 
+from experiments.study import invocation, publish, require_known
 from jaxprior import runtime
 from jaxprior.train.multiseed import (
     load_results,
     machine_description,
     run_study,
-    write_comparison,
 )
 
 VARIANTS = ("baseline", "aux_all", "aux_others", "aux_two", "maxl", "maxl_first")
@@ -63,9 +61,7 @@ def main(argv):
     del argv
     logging.set_verbosity(logging.WARNING)
     runtime.configure_cpu_devices(_CPU_DEVICES.value)
-    unknown = sorted(set(_VARIANTS.value) - set(VARIANTS))
-    if unknown:
-        raise app.UsageError(f"unknown variants {unknown}; expected some of {VARIANTS}")
+    require_known(_VARIANTS.value, VARIANTS)
     workdir = _WORKDIR.value
     if _REPORT_ONLY.value:
         results = load_results(workdir, _VARIANTS.value)
@@ -76,12 +72,10 @@ def main(argv):
     base = config_of("baseline")
     intro = ("Mean ± sample std over the seeds in each row; kakapo vs other birds, "
              f"{base.train_limit} training images, ResNet-20, {base.num_steps} steps of batch "
-             f"{base.batch_size}. Command: `python -m experiments.auxiliary "
-             f"{' '.join(sys.argv[1:])}`; machine: {machine_description()}.")
-    table = write_comparison(workdir, results, METRICS, intro=intro,
-                             title="Seed 000: auxiliary heads and MAXL on the embedded benchmark")
-    print("\n" + table)
-    print(f"\nwritten: {os.path.join(workdir, 'results.md')}")
+             f"{base.batch_size}. Command: `{invocation('auxiliary')}`; machine: "
+             f"{machine_description()}.")
+    publish(workdir, results, METRICS, intro=intro,
+            title="Seed 000: auxiliary heads and MAXL on the embedded benchmark")
 
 
 if __name__ == "__main__":

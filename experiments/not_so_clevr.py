@@ -19,7 +19,6 @@ and split (experiments/results/not_so_clevr/README.md).
 """
 
 import os
-import sys
 
 import jax
 import numpy as np
@@ -27,11 +26,12 @@ import optax
 from absl import app, flags, logging
 from flax import nnx
 
+from experiments.study import invocation, publish
 from jaxprior import runtime
 from jaxprior.data.not_so_clevr import SPLITS, coordinate_split
 from jaxprior.models.toys import RENDERERS, CoordinateRenderer
 from jaxprior.train.arrays import accuracy, fit_arrays
-from jaxprior.train.multiseed import machine_description, run_repeats, write_comparison
+from jaxprior.train.multiseed import machine_description, run_repeats
 
 FLAGS = flags.FLAGS
 
@@ -61,7 +61,7 @@ def main(argv):
     logging.set_verbosity(logging.WARNING)
     runtime.configure_cpu_devices(1)
     workdir, seeds = FLAGS.workdir, range(FLAGS.repeats)
-    command = f"python -m experiments.not_so_clevr {' '.join(sys.argv[1:])}".strip()
+    command = invocation("not_so_clevr")
     results = {}
     for kind in reversed(RENDERERS):  # CoordConv first: it is quick
         for split in SPLITS:
@@ -77,10 +77,8 @@ def main(argv):
              f"Command: `{command}`; machine: {machine_description()}.")
     extra = ("\nThe paper (Figure 3): convolution at most about 0.86 test accuracy on the "
              "uniform split, CoordConv 1.00 on both splits.\n")
-    table = write_comparison(workdir, results, METRICS, intro=intro, extra=extra,
-                             title="Not-so-CLEVR coordinate classification: conv vs CoordConv")
-    print("\n" + table)
-    print(f"\nwritten: {os.path.join(workdir, 'results.md')}")
+    publish(workdir, results, METRICS, intro=intro, extra=extra,
+            title="Not-so-CLEVR coordinate classification: conv vs CoordConv")
 
 
 def define_flags() -> None:

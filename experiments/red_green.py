@@ -19,17 +19,17 @@ CPU with another run (experiments/results/red_green/README.md); alone not measur
 """
 
 import os
-import sys
 
 import optax
 from absl import app, flags, logging
 from flax import nnx
 
+from experiments.study import invocation, publish, require_known
 from jaxprior import runtime
 from jaxprior.data.red_green import red_green
 from jaxprior.models.toys import CONV_TYPES, LocationNet
 from jaxprior.train.arrays import accuracy, fit_arrays
-from jaxprior.train.multiseed import machine_description, run_repeats, write_comparison
+from jaxprior.train.multiseed import machine_description, run_repeats
 
 FLAGS = flags.FLAGS
 
@@ -73,13 +73,10 @@ def main(argv):
     del argv
     logging.set_verbosity(logging.WARNING)
     runtime.configure_cpu_devices(1)
-    unknown = sorted(set(FLAGS.conv_types) - set(CONV_TYPES))
-    if unknown:
-        raise app.UsageError(f"unknown conv types {unknown}; expected some of "
-                             f"{sorted(CONV_TYPES)}")
+    require_known(FLAGS.conv_types, sorted(CONV_TYPES), what="conv types")
     workdir, seeds = FLAGS.workdir, range(FLAGS.repeats)
     data = datasets(FLAGS.train_size)
-    command = f"python -m experiments.red_green {' '.join(sys.argv[1:])}".strip()
+    command = invocation("red_green")
     results = {name: run_repeats(
         lambda seed, name=name: run_one(name, seed, data, epochs=FLAGS.epochs),
         os.path.join(workdir, name), seeds, command=command) for name in FLAGS.conv_types}
@@ -88,10 +85,8 @@ def main(argv):
              f"`{command}`; machine: {machine_description()}.")
     extra = ("\nThe paper's Table 1 (mean of 10 runs; its code's \"circular\" pads 2 "
              "pixels, i.e. our full_circular):\n\n" + paper_table() + "\n")
-    table = write_comparison(workdir, results, METRICS, intro=intro, extra=extra,
-                             title="Red-Green: absolute position through padding")
-    print("\n" + table)
-    print(f"\nwritten: {os.path.join(workdir, 'results.md')}")
+    publish(workdir, results, METRICS, intro=intro, extra=extra,
+            title="Red-Green: absolute position through padding")
 
 
 def define_flags() -> None:

@@ -16,16 +16,16 @@ slowest variant); GPU not measured.
 
 import importlib
 import os
-import sys
 
 import grain
 import numpy as np
 from absl import app, flags, logging
 
+from experiments.study import invocation, publish, require_known
 from jaxprior import losses, runtime, viz
 from jaxprior.data import pipeline
 from jaxprior.train.loop import load_run, train_and_evaluate
-from jaxprior.train.multiseed import machine_description, run_study, write_comparison
+from jaxprior.train.multiseed import machine_description, run_study
 
 VARIANTS = ("baseline", "cam_binary", "cam_softmax", "cam_softmax_ramp", "rrr", "mask_head",
             "two_stream", "pretrained_frozen", "pretrained_finetuned")
@@ -108,9 +108,7 @@ def main(argv):
     logging.set_verbosity(logging.WARNING)
     runtime.configure_cpu_devices(_CPU_DEVICES.value)
     workdir = _WORKDIR.value
-    unknown = sorted(set(_VARIANTS.value) - set(VARIANTS))
-    if unknown:
-        raise app.UsageError(f"unknown variants {unknown}; expected some of {VARIANTS}")
+    require_known(_VARIANTS.value, VARIANTS)
     pretrain_dir = os.path.join(workdir, "pretrain")
     if set(_VARIANTS.value) & set(PRETRAINED):
         print(f"== pretraining (all-species) -> {pretrain_dir}", flush=True)
@@ -126,8 +124,7 @@ def main(argv):
     train_size = config_of("baseline").train_limit
     intro = (f"Mean ± sample std over seeds {_SEEDS.value}; {train_size} training images (the "
              f"first of synthetic_birds/64px train), ResNet-20, 200 steps of batch 128. "
-             f"Command: `python -m experiments.seed000 {' '.join(sys.argv[1:])}`; machine: "
-             f"{machine_description()}.")
+             f"Command: `{invocation('seed000')}`; machine: {machine_description()}.")
     extra = ""
     figure_runs = [n for n in FIGURE_RUNS if n in results]
     if len(figure_runs) > 1:
@@ -138,10 +135,8 @@ def main(argv):
                  f"the seeds; positive = other bird).\n\n"
                  f"{logit_decomposition(workdir, figure_runs, _SEEDS.value)}\n"
                  "\n![CAM overlays](cam_overlays.png)\n")
-    table = write_comparison(workdir, results, list(config_of("baseline").report_metrics),
-                             title="Seed 000 priors on the embedded benchmark", intro=intro,
-                             extra=extra)
-    print("\n" + table)
+    publish(workdir, results, list(config_of("baseline").report_metrics),
+            title="Seed 000 priors on the embedded benchmark", intro=intro, extra=extra)
 
 
 if __name__ == "__main__":

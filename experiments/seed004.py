@@ -23,7 +23,6 @@ minute per seed on a 2-core CPU).
 
 import json
 import os
-import sys
 
 import jax
 import jax.numpy as jnp
@@ -31,6 +30,7 @@ import numpy as np
 from absl import app, flags, logging
 
 from experiments.configs.seed004_baseline import VARIANTS, get_config
+from experiments.study import invocation, publish, require_known
 from jaxprior import runtime
 from jaxprior.metrics import shift as shift_metrics
 from jaxprior.train.loop import load_run
@@ -39,7 +39,6 @@ from jaxprior.train.multiseed import (
     load_results,
     machine_description,
     run_study,
-    write_comparison,
 )
 
 FLAGS = flags.FLAGS
@@ -130,11 +129,8 @@ def main(argv):
     del argv
     logging.set_verbosity(logging.WARNING)
     runtime.configure_cpu_devices(FLAGS.cpu_devices)
-    unknown = sorted(set(FLAGS.variants) - set(VARIANTS))
-    if unknown:
-        raise app.UsageError(f"unknown variants {unknown}; expected some of {list(VARIANTS)}")
-    workdir = FLAGS.workdir
-    command = f"python -m experiments.seed004 {' '.join(sys.argv[1:])}".strip()
+    require_known(FLAGS.variants, VARIANTS)
+    workdir, command = FLAGS.workdir, invocation("seed004")
     run_study({name: get_config(name) for name in FLAGS.variants}, workdir, FLAGS.seeds,
               command=command)
     results = load_results(workdir, FLAGS.variants)
@@ -146,10 +142,8 @@ def main(argv):
              f"test images, crops of 56x56 (shift) or added black borders (border). "
              f"Command: `{command}`; machine: {machine_description()}. Curves: "
              "robustness_curves.png.")
-    table = write_comparison(workdir, results, METRICS, intro=intro,
-                             title="Seed 004: anti-aliasing, CoordConv and padding")
-    print("\n" + table)
-    print(f"\nwritten: {os.path.join(workdir, 'results.md')}")
+    publish(workdir, results, METRICS, intro=intro,
+            title="Seed 004: anti-aliasing, CoordConv and padding")
 
 
 def define_flags() -> None:

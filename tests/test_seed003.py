@@ -88,3 +88,40 @@ def test_seed003_config_errors(tiny_config, tmp_path):
     tiny_config.texture_randomization.p = 1.5
     with pytest.raises(ValueError, match=r"texture_randomization.p must be in \[0, 1\]"):
         validate_config(tiny_config)
+
+
+def _flat(config):
+    from jaxprior.train.config import _flat_keys
+
+    return _flat_keys(config.to_dict())
+
+
+@pytest.mark.parametrize("name", ["texture", "mixstyle", "dann", "jigsaw"])
+def test_every_study_variant_is_the_baseline_with_one_remedy(name):
+    from experiments.configs.seed003_baseline import get_config
+    from jaxprior.train.config import validate_config
+
+    c = get_config(name)
+    validate_config(c)
+    base, mine = _flat(get_config("baseline")), _flat(c)
+    changed = {k.split(".")[0] for k in set(base) | set(mine) if base.get(k) != mine.get(k)}
+    assert changed == {{"texture": "texture_randomization", "mixstyle": "model",
+                        "dann": "aux_heads", "jigsaw": "jigsaw"}[name]}
+    assert "test_conflict" in c.eval_splits and c.label_key == "species"
+    with pytest.raises(ValueError, match="unknown seed-003 variant 'stylize'"):
+        get_config("stylize")
+
+
+def test_shape_bias_figure_from_results(tmp_path):
+    from experiments import seed003
+    from jaxprior.data.synthetic_birds import SPECIES_NAMES
+
+    def stat(v):
+        return {"mean": v, "std": 0.0, "values": [v]}
+
+    results = {v: {"metrics": {"test_conflict/shape_bias": stat(b),
+                               **{f"test_conflict/shape_bias/{n}": stat(b * (i % 3) / 2)
+                                  for i, n in enumerate(SPECIES_NAMES)}}}
+               for v, b in (("baseline", 0.3), ("texture", 0.8))}
+    seed003.shape_bias_figure(results, str(tmp_path / "bias.png"))
+    assert (tmp_path / "bias.png").stat().st_size > 10_000

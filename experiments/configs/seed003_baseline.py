@@ -1,0 +1,58 @@
+"""Seed 003 on the embedded benchmark: ResNet-20 classifying the 10 species (2,000
+training images, 64x64, 200 steps), with one shape-bias remedy or none.
+
+``get_config(variant)`` is this baseline with the remedy of ``VARIANTS[variant]``:
+
+  texture     the bird re-textured from a procedural bank with p = 0.5 (Stylized-ImageNet's
+              idea: texture stops predicting the species)
+  mixstyle    feature statistics mixed between examples after stages 1 and 2, p = 0.5,
+              alpha = 0.1 (Zhou et al. 2021)
+  dann        a domain head on the pooled features behind a gradient reversal layer,
+              domains = the 5 backgrounds, lambda on the DANN schedule (Ganin & Lempitsky
+              2015; seed 003 via Brochu 2019)
+  jigsaw      JiGen: 3x3 puzzles from 30 max-Hamming permutations, unshuffled with
+              probability 0.7, jigsaw weight 0.7, class loss on unshuffled images
+
+Every run is evaluated on ``test`` (clean accuracy), ``test_shift`` (worst species x
+background group) and ``test_conflict`` (shape of one species with the texture of
+another: shape bias).
+
+  python -m experiments.seed003 --workdir runs/seed003                # every variant
+  python -m experiments.run_seeds --config experiments/configs/seed003_baseline.py:jigsaw \
+      --workdir runs/seed003/jigsaw                                    # one of them
+
+Runtime: not measured yet.
+"""
+
+from experiments.configs.seed000_baseline import get_config as seed000_baseline
+
+VARIANTS = {
+    "baseline": {},
+    "texture": {"texture_randomization": {"p": 0.5}},
+    "mixstyle": {"model_kwargs": {"mixstyle": 0.5, "mixstyle_alpha": 0.1}},
+    "dann": {"aux_heads": {"domain": {"label_key": "background", "gradient_reversal": True,
+                                      "weight": 1.0}}},
+    "jigsaw": {"jigsaw": {"weight": 0.7, "grid": 3, "num_permutations": 30,
+                          "unshuffled_prob": 0.7}},
+}
+
+
+def get_config(variant: str = "baseline"):
+    if variant not in VARIANTS:
+        raise ValueError(f"unknown seed-003 variant {variant!r}; expected one of "
+                         f"{list(VARIANTS)}")
+    c = seed000_baseline()
+    c.label_key = "species"
+    c.eval_splits = ("test", "test_shift", "test_conflict")
+    c.report_metrics = ("test/accuracy", "test_shift/accuracy",
+                        "test_shift/worst_group_accuracy", "test_conflict/shape_bias",
+                        "test_conflict/shape_accuracy", "test_conflict/texture_accuracy")
+    changes = VARIANTS[variant]
+    if "model_kwargs" in changes:
+        c.model.kwargs = dict(c.model.kwargs, **changes["model_kwargs"])
+    if "aux_heads" in changes:
+        c.aux_heads = changes["aux_heads"]
+    for block in ("texture_randomization", "jigsaw"):
+        if block in changes:
+            c[block].update(changes[block])
+    return c

@@ -1,0 +1,33 @@
+"""What every study driver (``experiments/<study>.py``) does around its own runs: check
+the requested variants, name the command that reproduces it, and publish the comparison
+table. Defines no flags, so drivers can import it next to each other."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+from absl import app
+
+from jaxprior.train.multiseed import write_comparison
+
+
+def require_known(given, known, *, what: str = "variants") -> None:
+    """A usage error naming the unknown entries of `given` (not in `known`)."""
+    unknown = sorted(set(given) - set(known))
+    if unknown:
+        raise app.UsageError(f"unknown {what} {unknown}; expected some of {list(known)}")
+
+
+def invocation(module: str) -> str:
+    """The command line that ran this driver, as a reader should type it."""
+    return f"python -m experiments.{module} {' '.join(sys.argv[1:])}".strip()
+
+
+def publish(workdir: str, results: dict, metrics, *, title: str, intro: str,
+            extra: str = "") -> str:
+    """Writes results.md / results.json into `workdir`, prints the table; returns it."""
+    table = write_comparison(workdir, results, metrics, intro=intro, title=title, extra=extra)
+    print("\n" + table)
+    print(f"\nwritten: {os.path.join(workdir, 'results.md')}")
+    return table
