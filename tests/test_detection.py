@@ -1,5 +1,7 @@
 """Detection primitives and losses (seed 002): IoU, anchors, matching, box coding, NMS."""
 
+import functools
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -109,23 +111,25 @@ def _np_iou(a, b):
 
 
 def test_nms_equals_numpy_greedy_nms_including_ties():
-    fn = jax.jit(detection.nms, static_argnames=("iou_threshold", "max_outputs",
-                                                 "score_threshold"))
-    for seed in range(25):
+    n, max_out = 30, 10  # one shape: one compilation for every case
+    fn = jax.jit(lambda b, s, thr, st: detection.nms(b, s, iou_threshold=thr,
+                                                     max_outputs=max_out, score_threshold=st))
+    for seed in range(30):
         rng = np.random.default_rng(seed)
-        n = int(rng.integers(1, 40))
         lo = rng.uniform(0, 20, (n, 2))
         boxes = np.concatenate([lo, lo + rng.uniform(1, 10, (n, 2))], -1).astype(np.float32)
         scores = np.round(rng.uniform(0, 1, n), 1).astype(np.float32)  # many ties
         thr = float(rng.choice([0.3, 0.5, 0.7]))
-        max_out = int(rng.integers(1, 12))
         st = None if seed % 2 else 0.3
         expected = _numpy_nms(boxes, scores, thr, st)[:max_out]
-        idx, count = fn(jnp.asarray(boxes), jnp.asarray(scores), iou_threshold=thr,
-                        max_outputs=max_out, score_threshold=st)
+        idx, count = fn(jnp.asarray(boxes), jnp.asarray(scores), thr,
+                        -np.inf if st is None else st)
         assert int(count) == len(expected), seed
         np.testing.assert_array_equal(np.asarray(idx)[:len(expected)], expected)
         assert np.all(np.asarray(idx)[len(expected):] == -1)
+    assert any(len(_numpy_nms(b, s, 0.5)) > max_out for b, s in [  # truncation is exercised
+        (np.tile([[0.0, 0.0, 1.0, 1.0]], (n, 1)) + np.arange(n)[:, None] * 2,
+         np.linspace(0, 1, n))])
 
 
 def test_batched_class_aware_nms():
@@ -183,11 +187,14 @@ def test_detection_loss_assigns_and_normalises_by_positives():
     logits = jnp.linspace(-2, 2, a * k).reshape(1, a, k)
     perfect = detection.encode_boxes(jnp.broadcast_to(gt[0, :1], anchors.shape), anchors)[None]
 
-    def loss(logits, deltas, **kw):
+    @functools.partial(jax.jit, static_argnames="box_loss")
+    def loss(logits, deltas, objectness_logits=None, box_loss="smooth_l1"):
         return det_losses.detection_loss(logits, deltas, anchors, gt, classes, gt_valid=valid,
-                                         positive_threshold=0.6, negative_threshold=0.5, **kw)
+                                         positive_threshold=0.6, negative_threshold=0.5,
+                                         objectness_logits=objectness_logits,
+                                         box_loss=box_loss)
 
-    total, terms = jax.jit(loss)(logits, perfect)
+    total, terms = loss(logits, perfect)
     assert int(terms["num_positive"]) == 2  # anchors 0 and 2; anchor 4 (0.54) ignored
     targets = np.zeros((a, k))
     targets[[0, 2], 2] = 1.0
@@ -203,4 +210,4 @@ def test_detection_loss_assigns_and_normalises_by_positives():
     check_grads(lambda lg, d: loss(lg, d)[0], (logits, perfect + 0.1), order=1,
                 modes=["rev"], atol=1e-2, rtol=1e-2)
     with pytest.raises(ValueError, match="box_loss"):
-        loss(logits, perfect, box_loss="l2")
+        det_losses.detection_loss(logits, perfect, anchors, gt, classes, box_loss="l2")

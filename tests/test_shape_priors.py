@@ -65,7 +65,7 @@ def test_dann_schedule():
     expected = 2.0 / (1.0 + np.exp(-10.0 * np.array([0.0, 0.5, 1.0, 1.0]))) - 1.0
     np.testing.assert_allclose(jax.jit(dann_lambda)(p), expected, rtol=1e-6)
     assert float(dann_lambda(0.0)) == 0.0 and 0.986 < float(dann_lambda(0.5)) < 0.987
-    check_grads(lambda q: dann_lambda(q, gamma=3.0), (jnp.array([0.2, 0.7]),), order=2)
+    check_grads(jax.jit(lambda q: dann_lambda(q, gamma=3.0)), (jnp.array([0.2, 0.7]),), order=2)
 
 
 def _features(seed=0, shape=(4, 5, 6, 3)):
@@ -180,8 +180,8 @@ def test_jigsaw_loss_hand_computed_and_gradients():
     np.testing.assert_allclose(
         jigsaw.jigsaw_loss(class_logits, labels, jig_logits, jig_labels, weight=0.5,
                            classify_shuffled=True), class_all + 0.5 * jig, rtol=1e-6)
-    check_grads(lambda c, j: jigsaw.jigsaw_loss(c, labels, j, jig_labels), (class_logits,
-                                                                             jig_logits), order=2)
+    check_grads(jax.jit(lambda c, j: jigsaw.jigsaw_loss(c, labels, j, jig_labels)),
+                (class_logits, jig_logits), order=2)
 
 
 def test_texture_bank_and_randomize_texture():
