@@ -1,5 +1,6 @@
 """Metrics: classification (accuracy, balanced, per-group and worst-group accuracy),
-agreement between labelings (NMI), shift and border robustness, shape bias."""
+agreement between labelings (NMI), shift and border robustness, shape bias, detection AP,
+open-set rejection."""
 
 from jaxprior.metrics.classification import (
     accuracy,
@@ -8,6 +9,8 @@ from jaxprior.metrics.classification import (
     worst_group_accuracy,
 )
 from jaxprior.metrics.clustering import normalized_mutual_information
+from jaxprior.metrics.detection import COCO_IOU_THRESHOLDS, average_precision
+from jaxprior.metrics.open_set import SCORES, auroc, fpr_at_tpr, known_score
 from jaxprior.metrics.shape_bias import per_class_shape_bias, shape_bias
 from jaxprior.metrics.shift import (
     accuracy_vs_border,
@@ -17,6 +20,9 @@ from jaxprior.metrics.shift import (
     shift_consistency,
 )
 
-__all__ = ["accuracy", "accuracy_vs_border", "accuracy_vs_shift", "add_border",
-           "balanced_accuracy", "crop_at", "group_accuracy", "normalized_mutual_information",
-           "per_class_shape_bias", "shape_bias", "shift_consistency", "worst_group_accuracy"]
+__all__ = [
+    "COCO_IOU_THRESHOLDS", "SCORES", "accuracy", "accuracy_vs_border", "accuracy_vs_shift",
+    "add_border", "auroc", "average_precision", "balanced_accuracy", "crop_at", "fpr_at_tpr",
+    "group_accuracy", "known_score", "normalized_mutual_information", "per_class_shape_bias",
+    "shape_bias", "shift_consistency", "worst_group_accuracy",
+]
