@@ -10,8 +10,9 @@ from jaxprior.detection.boxes import (
     encode_boxes,
     generalized_iou,
 )
+from jaxprior.detection.inference import detect, flatten_levels, level_anchors
 from jaxprior.detection.nms import batched_nms, nms
 
 __all__ = ["IGNORE", "NEGATIVE", "POSITIVE", "batched_nms", "box_area", "box_iou",
-           "decode_boxes", "encode_boxes", "generalized_iou", "make_anchors",
-           "match_anchors", "nms"]
+           "decode_boxes", "detect", "encode_boxes", "flatten_levels", "generalized_iou",
+           "level_anchors", "make_anchors", "match_anchors", "nms"]

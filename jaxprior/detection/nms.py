@@ -32,19 +32,26 @@ def nms(boxes: jax.Array, scores: jax.Array, *, iou_threshold: float = 0.5,
     n = boxes.shape[0]
     order = jnp.argsort(-scores, stable=True).astype(jnp.int32)
     iou = box_iou(boxes[order], boxes[order])
-    eligible = (jnp.ones((n,), bool) if score_threshold is None
-                else scores[order] >= score_threshold)
+    sorted_scores = scores[order]
+    eligible = (sorted_scores == sorted_scores if score_threshold is None  # all True
+                else sorted_scores >= score_threshold)
     earlier = jnp.arange(n)
 
+    # Selections by masks rather than scatters, so that the batched (vmapped) version
+    # lowers with the batch sharded over a data mesh.
     def visit(i, keep):
-        suppressed = jnp.any(keep & (earlier < i) & (iou[i] > iou_threshold))
-        return keep.at[i].set(eligible[i] & ~suppressed)
+        row = jax.lax.dynamic_index_in_dim(iou, i, keepdims=False)
+        suppressed = jnp.any(keep & (earlier < i) & (row > iou_threshold))
+        here = earlier == i
+        return jnp.where(here, jnp.any(here & eligible) & ~suppressed, keep)
 
-    keep = jax.lax.fori_loop(0, n, visit, jnp.zeros((n,), bool))
-    slot = jnp.cumsum(keep) - 1
-    slot = jnp.where(keep & (slot < max_outputs), slot, max_outputs)  # max_outputs: dropped
-    indices = jnp.full((max_outputs,), -1, jnp.int32).at[slot].set(order, mode="drop")
-    return indices, jnp.minimum(jnp.sum(keep), max_outputs).astype(jnp.int32)
+    # The carry starts from the data (not jnp.zeros) so that it has the data's sharding
+    # under a data mesh, which the loop body's output has.
+    keep = jax.lax.fori_loop(0, n, visit, eligible & False)
+    slot = jnp.where(keep, jnp.cumsum(keep) - 1, -1)
+    hit = slot[None, :] == jnp.arange(max_outputs)[:, None]  # [max_outputs, N]
+    indices = jnp.where(jnp.any(hit, 1), jnp.sum(jnp.where(hit, order[None, :], 0), 1), -1)
+    return indices.astype(jnp.int32), jnp.minimum(jnp.sum(keep), max_outputs).astype(jnp.int32)
 
 
 def batched_nms(boxes: jax.Array, scores: jax.Array, classes: jax.Array | None = None, *,

@@ -8,6 +8,12 @@ from jaxprior.losses.cam import (
     class_activation_map,
     resize_mask,
 )
+from jaxprior.losses.detection import (
+    detection_loss,
+    giou_loss,
+    sigmoid_focal_loss,
+    smooth_l1_loss,
+)
 from jaxprior.losses.gain import (
     attention_mining_loss,
     attention_supervision_loss,
@@ -35,9 +41,11 @@ __all__ = [
     "cam_restriction_loss",
     "class_activation_map",
     "class_attention",
+    "detection_loss",
     "erase_attended",
     "focal_loss",
     "focal_terms",
+    "giou_loss",
     "hamming_permutations",
     "hierarchical_mask",
     "jigsaw_batch",
@@ -49,4 +57,6 @@ __all__ = [
     "resize_mask",
     "rrr_loss",
     "shuffle_tiles",
+    "sigmoid_focal_loss",
+    "smooth_l1_loss",
 ]

@@ -18,6 +18,7 @@ from jaxprior.detection.anchors import IGNORE, POSITIVE, match_anchors
 from jaxprior.detection.boxes import box_iou, decode_boxes, encode_boxes, generalized_iou
 
 BOX_LOSSES = ("smooth_l1", "giou")
+_EXACT = jax.lax.Precision.HIGHEST
 
 
 def sigmoid_focal_loss(logits: jax.Array, targets: jax.Array, *, alpha: float | None = 0.25,
@@ -92,12 +93,17 @@ def detection_loss(class_logits: jax.Array, box_deltas: jax.Array, anchors: jax.
     num_positive = jnp.sum(positive)
     norm = jnp.maximum(num_positive, 1).astype(class_logits.dtype)
 
-    target_class = jnp.take_along_axis(gt_classes, matched, axis=1)
+    # Each anchor's box and class by a one-hot contraction over the G boxes (exact; a
+    # gather with batch-sharded indices does not lower under a data mesh).
+    pick = jax.nn.one_hot(matched, gt_classes.shape[1], dtype=jnp.float32)  # [B, A, G]
+    target_class = jnp.round(jnp.einsum("bag,bg->ba", pick, gt_classes.astype(jnp.float32),
+                                        precision=_EXACT)).astype(jnp.int32)
     class_targets = jax.nn.one_hot(target_class, k) * positive[..., None]
     focal = sigmoid_focal_loss(class_logits, class_targets, alpha=alpha, gamma=gamma)
     class_term = jnp.sum(jnp.where(counted[..., None], focal, 0.0)) / norm
 
-    target_boxes = jnp.take_along_axis(gt_boxes, matched[..., None], axis=1)  # [B, A, 4]
+    target_boxes = jnp.einsum("bag,bgc->bac", pick, gt_boxes.astype(jnp.float32),
+                              precision=_EXACT)  # [B, A, 4]
     if box_loss == "smooth_l1":
         # Non-positive anchors may match a padded or degenerate box: encode a stand-in.
         safe = jnp.where(positive[..., None], target_boxes, anchors[None])

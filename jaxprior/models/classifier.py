@@ -8,7 +8,10 @@ training-only mask decoder: the structure every jaxprior model shares.
 * ``aux["heads"]``: logits of the auxiliary heads, by name;
 * ``aux["cam"]`` [B, H, W, C]: the main head's class activation map, when the main head
   is a single Dense layer (then ``mean_hw(cam) + bias == logits``);
-* ``aux["mask_logits"]`` [B, H*u, W*u, 1]: the mask decoder's output, when there is one.
+* ``aux["mask_logits"]`` [B, H*u, W*u, 1]: the mask decoder's output, when there is one;
+* ``aux["detection"]``: the detection branch's per-level (class logits, box deltas), when
+  there is one (:class:`jaxprior.models.localisation.DetectionBranch`; backbones that
+  can return every stage, i.e. the ResNets).
 
 What a loss does not read costs nothing: the inference function returns the logits only,
 and XLA removes the CAM and the decoder from it.
@@ -23,6 +26,7 @@ from flax import nnx
 from jaxprior.layers.conv import Conv
 from jaxprior.losses.cam import class_activation_map
 from jaxprior.models.heads import Heads
+from jaxprior.models.localisation import DetectionBranch
 
 
 class MaskDecoder(nnx.Module):
@@ -54,9 +58,17 @@ class Classifier(nnx.Module):
 
     def __init__(self, backbone: nnx.Module, num_features: int, num_classes: int, *,
                  aux_heads: dict[str, int] | None = None, head_hidden: int = 0,
-                 mask_head: int = 0, mask_upsample: int = 2, rngs: nnx.Rngs):
+                 mask_head: int = 0, mask_upsample: int = 2, detection_head: int = 0,
+                 detection_levels: int = 2, detection_anchors: int = 6, rngs: nnx.Rngs):
         if num_classes <= 0:
             raise ValueError(f"num_classes must be positive, got {num_classes}")
+        stages = getattr(backbone, "stage_features", ())
+        if detection_head and not 1 <= detection_levels <= len(stages):
+            raise ValueError(f"detection_levels must be in 1..{len(stages)} (the stages this "
+                             f"backbone returns), got {detection_levels}")
+        self.detection = (DetectionBranch(stages[-detection_levels:], width=detection_head,
+                                          num_anchors=detection_anchors, rngs=rngs)
+                          if detection_head else None)
         self.backbone = backbone
         self.heads = Heads(num_features, num_classes, aux_heads=aux_heads, hidden=head_hidden,
                            rngs=rngs)
@@ -65,7 +77,12 @@ class Classifier(nnx.Module):
         self.num_features = num_features
 
     def __call__(self, x: jax.Array) -> tuple[jax.Array, dict]:
-        return self.classify(self.backbone(x))
+        if self.detection is None:
+            return self.classify(self.backbone(x))
+        stages = self.backbone(x, all_stages=True)
+        logits, aux = self.classify(stages[-1])
+        aux["detection"] = self.detection(stages[-self.detection.num_levels:])
+        return logits, aux
 
     def classify(self, features: jax.Array, pooled: jax.Array | None = None,
                  cam_features: jax.Array | None = None) -> tuple[jax.Array, dict]:

@@ -16,6 +16,9 @@ zero-padded to the growing maps as in Kayhan & van Gemert 2020), and ``coordconv
 Seed-003 option: ``mixstyle=p`` mixes feature statistics between examples after the first
 two stages with probability p during training (MixStyle, Zhou et al. 2021; alpha
 ``mixstyle_alpha``), a no-op at inference.
+
+Seed-002 option: ``detection_head=width`` adds a one-stage detection branch (FPN neck +
+shared head, ``detection_anchors`` per cell) on the last ``detection_levels`` stages.
 """
 
 from __future__ import annotations
@@ -90,7 +93,7 @@ class ResNetBackbone(nnx.Module):
                          impl=conv_impl, rngs=rngs, **pads)
         self.stem_bn = nnx.BatchNorm(stem_width, momentum=BN_MOMENTUM, rngs=rngs)
         self.stem_pool = imagenet
-        blocks, features = [], stem_width
+        blocks, features, stage_ends, stage_features = [], stem_width, [], []
         for stage, (n, width) in enumerate(zip(stage_sizes, widths, strict=True)):
             for i in range(n):
                 stride = 2 if stage > 0 and i == 0 else 1
@@ -100,10 +103,17 @@ class ResNetBackbone(nnx.Module):
                 features = width
             if mixstyle and stage < min(2, len(stage_sizes) - 1):
                 blocks.append(MixStyle(p=mixstyle, alpha=mixstyle_alpha, rngs=rngs))
+            stage_ends.append(len(blocks))
+            stage_features.append(width)
         self.blocks = nnx.List(blocks)
+        self.stage_ends = tuple(stage_ends)  # blocks[:stage_ends[k]] make stages 0..k
+        self.stage_features = tuple(stage_features)
         self.num_features = features
 
-    def __call__(self, x: jax.Array) -> jax.Array:
+    def __call__(self, x: jax.Array, *, all_stages: bool = False
+                 ) -> jax.Array | list[jax.Array]:
+        """The last feature map, or with `all_stages` every stage's output (for a
+        detection neck)."""
         if self.coordconv:
             x = add_coords(x)
         y = nnx.relu(self.stem_bn(self.stem(x)))
@@ -114,23 +124,29 @@ class ResNetBackbone(nnx.Module):
                           filter_size=self.antialias)
         elif self.stem_pool:
             y = nnx.max_pool(y, (3, 3), strides=(2, 2), padding=((1, 1), (1, 1)))
-        for block in self.blocks:
+        outputs = []
+        for i, block in enumerate(self.blocks, start=1):
             y = block(y)
-        return y
+            if i in self.stage_ends:
+                outputs.append(y)
+        return outputs if all_stages else y
 
 
 def resnet(*, num_classes: int, stage_sizes, widths, stem_width: int, stem_stride: int = 1,
            stem: str = "cifar", conv_impl: str = "auto", antialias: int = 0,
            padding_mode: str = "zero", coordconv: bool = False, mixstyle: float = 0.0,
            mixstyle_alpha: float = 0.1, aux_heads=None, mask_head: int = 0,
-           mask_upsample: int = 2, rngs: nnx.Rngs) -> Classifier:
+           mask_upsample: int = 2, detection_head: int = 0, detection_levels: int = 2,
+           detection_anchors: int = 6, rngs: nnx.Rngs) -> Classifier:
     backbone = ResNetBackbone(stage_sizes=stage_sizes, widths=widths, stem_width=stem_width,
                               stem_stride=stem_stride, stem=stem, conv_impl=conv_impl,
                               antialias=antialias, padding_mode=padding_mode,
                               coordconv=coordconv, mixstyle=mixstyle,
                               mixstyle_alpha=mixstyle_alpha, rngs=rngs)
     return Classifier(backbone, backbone.num_features, num_classes, aux_heads=aux_heads,
-                      mask_head=mask_head, mask_upsample=mask_upsample, rngs=rngs)
+                      mask_head=mask_head, mask_upsample=mask_upsample,
+                      detection_head=detection_head, detection_levels=detection_levels,
+                      detection_anchors=detection_anchors, rngs=rngs)
 
 
 def resnet20(*, num_classes: int, width: int = 16, **kwargs) -> Classifier:

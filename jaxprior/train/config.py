@@ -50,6 +50,13 @@ def base_config() -> ml_collections.ConfigDict:
         # Model reproduction: a decoder (model.kwargs.mask_head) reproduces a part mask.
         "mask_head": {"weight": 0.0, "ramp_steps": 0, "bce_weight": 1.0, "dice_weight": 1.0,
                       "mask_key": "head_mask"},
+        # Localisation branch (seed 002): a one-stage detector (model.kwargs.detection_head)
+        # learns the box_key box; anchors of scale * stride pixels and the aspect ratios
+        # (scales x ratios = model.kwargs.detection_anchors); evaluation reports its AP.
+        "detection": {"weight": 0.0, "ramp_steps": 0, "box_key": "head_box",
+                      "scales": (2.5, 3.5), "aspect_ratios": (0.75, 1.0, 1.33),
+                      "positive_threshold": 0.5, "negative_threshold": 0.4,
+                      "box_loss": "smooth_l1", "box_weight": 1.0},
     })
     # Auxiliary heads (seed 000's auxiliary learning): name -> a dict of AUX_HEAD_KEYS:
     #   label_key        the batch field it classifies (one of AUX_LABEL_KEYS)
@@ -186,12 +193,20 @@ def validate_config(config) -> None:
     for prior in base_config().priors:
         need(given[f"priors.{prior}.weight"] >= 0, f"priors.{prior}.weight", ">= 0")
         need(given[f"priors.{prior}.ramp_steps"] >= 0, f"priors.{prior}.ramp_steps", ">= 0")
-        need(given[f"priors.{prior}.mask_key"] in MASK_KEYS, f"priors.{prior}.mask_key",
-             f"one of {MASK_KEYS}")
+        if f"priors.{prior}.mask_key" in given:
+            need(given[f"priors.{prior}.mask_key"] in MASK_KEYS, f"priors.{prior}.mask_key",
+                 f"one of {MASK_KEYS}")
     need(given["priors.cam.reduction"] in ("sum", "mean"), "priors.cam.reduction",
          "'sum' or 'mean'")
     need(given["priors.rrr.reduction"] in ("sum", "mean"), "priors.rrr.reduction",
          "'sum' or 'mean'")
+    need(given["priors.detection.box_key"] == "head_box", "priors.detection.box_key",
+         "'head_box' (the benchmark's one box per image)")
+    need(given["priors.detection.box_loss"] in ("smooth_l1", "giou"), "priors.detection.box_loss",
+         "'smooth_l1' or 'giou'")
+    need(0 <= given["priors.detection.negative_threshold"]
+         <= given["priors.detection.positive_threshold"] <= 1,
+         "priors.detection.negative_threshold", "<= positive_threshold, both in [0, 1]")
     need(given["init.backbone_lr_scale"] >= 0, "init.backbone_lr_scale", ">= 0")
     need(given["eval_cam.mask_key"] in MASK_KEYS, "eval_cam.mask_key", f"one of {MASK_KEYS}")
     for opt in ("optimizer", "maxl.gen_optimizer"):

@@ -74,7 +74,9 @@ class Trainer:
         self.num_classes = (self.spec.num_classes if config.label_key == "label"
                             else self.spec.num_species)
         for prior in enabled_priors(config):
-            _require_field(self.spec, config.priors[prior].mask_key, f"priors.{prior}")
+            cfg = config.priors[prior]
+            _require_field(self.spec, cfg.get("mask_key") or cfg.get("box_key"),
+                           f"priors.{prior}")
         self.mesh = mesh_lib.make_mesh(config.num_devices)
         self.local_batch = mesh_lib.local_batch_size(config.batch_size, self.mesh,
                                                      name="batch_size")
@@ -135,7 +137,9 @@ class Trainer:
         self.eval_step = jax.jit(
             steps.make_eval_step(self.defs, config.label_key,
                                  cam_target=cam_target if cam_target >= 0 else None,
-                                 mask_key=config.eval_cam.mask_key),
+                                 mask_key=config.eval_cam.mask_key,
+                                 detection=(config.priors.detection if "detection" in
+                                            enabled_priors(config) else None)),
             in_shardings=(repl, data), out_shardings=data)
         self._predict = jax.jit(steps.make_predict(self.defs))
         self.checkpointer = Checkpointer(os.path.join(workdir, "checkpoints"),
@@ -265,7 +269,7 @@ class Trainer:
             result = mesh_lib.to_host(self.eval_step(self.state, device))
             fields = mesh_lib.to_host({k: device[k] for k in ("label", "species", "background",
                                                               "shape_id", "texture_id",
-                                                              "valid")})
+                                                              "head_box", "valid")})
             outs.append({**result, **fields})
         cat = {k: np.concatenate([o[k] for o in outs]) for k in outs[0]}
         result = summarise(cat, spec=self.spec, label_key=self.config.label_key,
@@ -337,6 +341,8 @@ def summarise(out: dict, *, spec: sources.DatasetSpec, label_key: str, num_class
         name = f"{spec.name_of('species', s)}@{spec.name_of('background', b)}"
         result[f"group/{name}"] = acc
         result[f"count/{name}"] = count
+    if "det_boxes" in out:
+        result.update(_detection_ap(out, keep, image_size=int(out["image_size"][0])))
     conflict = (keep & (out["shape_id"] >= 0) & (out["texture_id"] >= 0)
                 if "shape_id" in out and "texture_id" in out else np.zeros_like(keep))
     if label_key == "species" and np.any(conflict & (out["shape_id"] != out["texture_id"])):
@@ -358,6 +364,20 @@ def summarise(out: dict, *, spec: sources.DatasetSpec, label_key: str, num_class
         result[f"label_group/{name}"] = acc
         result[f"count/label_group/{name}"] = count
     return result
+
+
+def _detection_ap(out: dict, keep: np.ndarray, *, image_size: int) -> dict:
+    """AP of the detection branch's boxes against the head boxes (pixels)."""
+    dets, truth = [], []
+    for i in np.flatnonzero(keep):
+        n = int(out["det_count"][i])
+        dets.append((out["det_boxes"][i, :n], out["det_scores"][i, :n]))
+        box = out["head_box"][i] * image_size
+        truth.append(box[None] if box[2] > box[0] and box[3] > box[1] else np.zeros((0, 4)))
+    ap = metrics_lib.average_precision(dets, truth,
+                                       iou_thresholds=metrics_lib.COCO_IOU_THRESHOLDS)
+    return {"detection_AP@0.5": ap["AP@0.5"], "detection_AP@0.75": ap["AP@0.75"],
+            "detection_AP": ap["AP"]}
 
 
 def load_run(workdir: str) -> Trainer:

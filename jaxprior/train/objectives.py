@@ -12,11 +12,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import jax
 import jax.numpy as jnp
 import ml_collections
 import optax
 
 from jaxprior import losses
+from jaxprior.detection.inference import flatten_levels, level_anchors
 from jaxprior.ops import one_hot_take
 from jaxprior.train.config import AUX_HEAD_KEYS, enabled_names
 from jaxprior.train.steps import Context, Objective
@@ -31,6 +33,7 @@ _NEEDS = {
     "cam": ("cam", "a model whose main head is one Dense layer (ResNet presets, TwoStream)"),
     "gain": ("cam", "a model whose main head is one Dense layer (ResNet presets, TwoStream)"),
     "mask_head": ("mask_logits", "model.kwargs.mask_head > 0 (the decoder's width)"),
+    "detection": ("detection", "model.kwargs.detection_head > 0 (a ResNet's branch width)"),
 }
 
 
@@ -85,6 +88,34 @@ def mask_head_term(cfg: ml_collections.ConfigDict) -> Term:
         return losses.mask_reproduction_loss(
             aux["mask_logits"], batch[cfg.mask_key], bce_weight=cfg.bce_weight,
             dice_weight=cfg.dice_weight).mean()
+
+    return term
+
+
+def head_box_targets(boxes: jax.Array, image_size: int) -> tuple[jax.Array, jax.Array]:
+    """Normalised (y0, x0, y1, x1) boxes [B, 4] (all-zero = none) -> pixel boxes [B, 1, 4]
+    and their validity [B, 1]: the one-box-per-image ground truth of the benchmark."""
+    boxes = boxes.astype(jnp.float32)
+    valid = (boxes[:, 2] > boxes[:, 0]) & (boxes[:, 3] > boxes[:, 1])
+    return (boxes * image_size)[:, None, :], valid[:, None]
+
+
+def detection_term(cfg: ml_collections.ConfigDict) -> Term:
+    def term(logits, aux, batch, ctx):
+        _require(aux, "detection")
+        levels = aux["detection"]
+        image_size = ctx.images.shape[1]
+        anchors = jnp.asarray(level_anchors(levels, image_size=image_size,
+                                            scales=tuple(cfg.scales),
+                                            aspect_ratios=tuple(cfg.aspect_ratios)))
+        class_logits, deltas = flatten_levels(levels)
+        gt, valid = head_box_targets(batch[cfg.box_key], image_size)
+        loss, _ = losses.detection_loss(
+            class_logits, deltas, anchors, gt, jnp.zeros(valid.shape, jnp.int32),
+            gt_valid=valid, positive_threshold=cfg.positive_threshold,
+            negative_threshold=cfg.negative_threshold, box_loss=cfg.box_loss,
+            box_weight=cfg.box_weight)
+        return loss
 
     return term
 
@@ -158,6 +189,7 @@ def build_objective(config: ml_collections.ConfigDict, num_classes: int,
         "rrr": rrr_term,
         "gain": lambda cfg: gain_term(cfg, label_key),
         "mask_head": mask_head_term,
+        "detection": detection_term,
     }
     terms = [(name, config.priors[name].weight, config.priors[name].ramp_steps,
               makers[name](config.priors[name])) for name in enabled_priors(config)]

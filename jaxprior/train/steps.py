@@ -16,6 +16,7 @@ import jax.numpy as jnp
 import optax
 from flax import nnx
 
+from jaxprior.detection.inference import detect
 from jaxprior.losses.cam import cam_evidence
 from jaxprior.train.state import ModelDefs, TrainState
 
@@ -117,11 +118,14 @@ def make_inference_fn(defs: ModelDefs):
 
 
 def make_eval_step(defs: ModelDefs, label_key: str = "label", *, cam_target: int | None = None,
-                   mask_key: str = "bird_mask"):
+                   mask_key: str = "bird_mask", detection=None):
     """Returns ``eval_step(state, batch) -> per-example {prediction, loss, ...}``.
 
     With `cam_target` (and a model that outputs ``aux["cam"]``), also the target class's
     CAM evidence outside ``batch[mask_key]`` and in total (``cam_outside``, ``cam_total``).
+    With `detection` (the ``priors.detection`` config) and a model with a detection
+    branch, also its decoded boxes after NMS (``det_boxes``, ``det_scores``,
+    ``det_count``) and ``image_size``.
     """
     predict = make_predict(defs)
 
@@ -133,6 +137,13 @@ def make_eval_step(defs: ModelDefs, label_key: str = "label", *, cam_target: int
         if cam_target is not None and "cam" in aux and mask_key in batch:
             out["cam_outside"], out["cam_total"] = cam_evidence(
                 aux["cam"], batch[mask_key], target_class=cam_target)
+        if detection is not None and "detection" in aux:
+            size = batch["image"].shape[1]
+            found = detect(aux["detection"], image_size=size, scales=tuple(detection.scales),
+                           aspect_ratios=tuple(detection.aspect_ratios))
+            out.update(det_boxes=found["boxes"], det_scores=found["scores"],
+                       det_count=found["count"],
+                       image_size=jnp.full(found["count"].shape, size, jnp.int32))
         return out
 
     return eval_step
