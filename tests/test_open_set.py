@@ -74,3 +74,40 @@ def test_average_precision_hand_cases():
                                                 [np.zeros((0, 4))])["AP"])
     with pytest.raises(ValueError, match="detection lists"):
         metrics.average_precision(perfect, gt[:1])
+
+
+def test_known_index_and_errors():
+    from jaxprior.data.open_set import known_index
+
+    np.testing.assert_array_equal(known_index(5, (3, 1)), [0, -1, 1, -1, 2])
+    with pytest.raises(ValueError, match="at least one unknown"):
+        known_index(5, ())
+    with pytest.raises(ValueError, match=r"distinct ids in 0\.\.4"):
+        known_index(5, (5,))
+
+
+def test_open_set_training_and_rejection_metrics(tiny_config, tmp_path):
+    from jaxprior.train import Trainer
+    from tests.tiny_config import run_steps
+
+    tiny_config.label_key = "species"
+    tiny_config.open_set.unknown_species = (3, 7)
+    trainer = Trainer(tiny_config, str(tmp_path))
+    from jaxprior.data.synthetic_birds import SPECIES_NAMES
+
+    assert trainer.num_classes == 8
+    assert trainer.spec.species_names == tuple(n for i, n in enumerate(SPECIES_NAMES)
+                                               if i not in (3, 7))
+    train = trainer.load("train")
+    assert all(0 <= train[i]["species"] < 8 for i in range(len(train)))
+    for m in run_steps(trainer, 2):
+        assert np.isfinite(m["loss"])
+    result = trainer.evaluate("test")
+    assert result["open_set/num_unknown"] > 0
+    assert result["num_examples"] + result["open_set/num_unknown"] == len(trainer.load("test"))
+    for kind in metrics.SCORES:
+        assert 0.0 <= result[f"open_set/auroc_{kind}"] <= 1.0
+        assert 0.0 <= result[f"open_set/fpr95_{kind}"] <= 1.0
+    tiny_config.label_key = "label"
+    with pytest.raises(ValueError, match=r"'species' with open_set\.unknown_species"):
+        Trainer(tiny_config, str(tmp_path / "b"))

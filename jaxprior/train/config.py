@@ -98,6 +98,11 @@ def base_config() -> ml_collections.ConfigDict:
         "stats_every": 0,  # steps between label statistics; 0 = once per epoch
         "stats_examples": 1000,  # training examples the statistics are computed on
     })
+    # Open-set recognition (seed 002): these species ids are unknown. Training uses the
+    # known species only (label_key "species", relabelled 0..K-1 in order); evaluation
+    # keeps the unknown ones (species -1), reports accuracy over the known and how well
+    # the known-ness scores (jaxprior.metrics.known_score) reject the unknown.
+    c.open_set = ml_collections.ConfigDict({"unknown_species": ()})
     # Initialisation from a jaxprior run's checkpoint (pretrained-backbone prior).
     c.init = ml_collections.ConfigDict({
         "checkpoint": config_dict.placeholder(str),  # a workdir (or its checkpoints/ dir)
@@ -207,6 +212,8 @@ def validate_config(config) -> None:
     need(0 <= given["priors.detection.negative_threshold"]
          <= given["priors.detection.positive_threshold"] <= 1,
          "priors.detection.negative_threshold", "<= positive_threshold, both in [0, 1]")
+    need(not given["open_set.unknown_species"] or given["label_key"] == "species",
+         "label_key", "'species' with open_set.unknown_species")
     need(given["init.backbone_lr_scale"] >= 0, "init.backbone_lr_scale", ">= 0")
     need(given["eval_cam.mask_key"] in MASK_KEYS, "eval_cam.mask_key", f"one of {MASK_KEYS}")
     for opt in ("optimizer", "maxl.gen_optimizer"):

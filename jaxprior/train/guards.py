@@ -8,13 +8,14 @@ import numpy as np
 
 
 def check_batch(batch: dict, *, image_size: int, num_classes: int, label_key: str,
-                where: str = "batch") -> None:
+                where: str = "batch", allow_unknown: bool = False) -> None:
     """Raises ValueError naming the field, what was expected and what came.
 
     Args:
       batch: a host (numpy) batch.
       image_size: the expected S of images [B, S, S, 3].
-      num_classes: labels must lie in [0, num_classes).
+      num_classes: labels must lie in [0, num_classes) (or be -1 with `allow_unknown`:
+        an open-set evaluation's unknown examples).
       label_key: the target field.
       where: names the batch in messages (e.g. "train batch at step 7").
     """
@@ -38,10 +39,11 @@ def check_batch(batch: dict, *, image_size: int, num_classes: int, label_key: st
     if labels.shape != (b,) or not np.issubdtype(labels.dtype, np.integer):
         raise ValueError(f"{where}: {label_key!r} must be integers of shape ({b},), got "
                          f"{labels.dtype} {labels.shape}")
-    if b and (labels.min() < 0 or labels.max() >= num_classes):
-        bad = labels[(labels < 0) | (labels >= num_classes)][0]
+    low = -1 if allow_unknown else 0
+    if b and (labels.min() < low or labels.max() >= num_classes):
+        bad = labels[(labels < low) | (labels >= num_classes)][0]
         raise ValueError(f"{where}: {label_key!r} out of range: got {bad}, expected values in "
-                         f"[0, {num_classes})")
+                         f"[{low}, {num_classes})")
     for key in ("bird_mask", "head_mask"):
         if key in batch and np.shape(batch[key]) != (b, h, w):
             raise ValueError(f"{where}: {key!r} must match the image size, shape ({b}, {h}, "

@@ -25,6 +25,7 @@ import tqdm
 
 from jaxprior import metrics as metrics_lib
 from jaxprior.data import augment as augment_lib
+from jaxprior.data import open_set as open_set_lib
 from jaxprior.data import pipeline, sources
 from jaxprior.meta import training as maxl_training
 from jaxprior.models import AuxHead, create_model
@@ -73,6 +74,15 @@ class Trainer:
                                  f"config; expected one of {sorted(self.spec.splits)}")
         self.num_classes = (self.spec.num_classes if config.label_key == "label"
                             else self.spec.num_species)
+        self.open_set = None  # species -> known label (-1: unknown), when open set
+        if config.open_set.unknown_species:
+            self.open_set = open_set_lib.known_index(self.spec.num_species,
+                                                     config.open_set.unknown_species)
+            self.num_classes = int(self.open_set.max()) + 1
+            known = np.flatnonzero(self.open_set >= 0)
+            self.spec = dataclasses.replace(  # names of the relabelled species
+                self.spec, num_species=self.num_classes,
+                species_names=tuple(self.spec.name_of("species", int(k)) for k in known))
         for prior in enabled_priors(config):
             cfg = config.priors[prior]
             _require_field(self.spec, cfg.get("mask_key") or cfg.get("box_key"),
@@ -139,7 +149,8 @@ class Trainer:
                                  cam_target=cam_target if cam_target >= 0 else None,
                                  mask_key=config.eval_cam.mask_key,
                                  detection=(config.priors.detection if "detection" in
-                                            enabled_priors(config) else None)),
+                                            enabled_priors(config) else None),
+                                 open_set=self.open_set is not None),
             in_shardings=(repl, data), out_shardings=data)
         self._predict = jax.jit(steps.make_predict(self.defs))
         self.checkpointer = Checkpointer(os.path.join(workdir, "checkpoints"),
@@ -157,6 +168,10 @@ class Trainer:
                                         data_dir=c.data_dir)
             if c.one_vs_rest >= 0:
                 source = source.map(functools.partial(_one_vs_rest, c.one_vs_rest))
+            if self.open_set is not None:
+                source = open_set_lib.relabel(source, self.open_set)
+                if split == c.train_split:
+                    source = open_set_lib.known_only(source)
             if split == c.train_split and c.train_limit:
                 if c.train_limit > len(source):
                     raise ValueError(f"train_limit {c.train_limit} exceeds the {len(source)} "
@@ -171,10 +186,10 @@ class Trainer:
         return pipeline.train_batches(self.load(c.train_split), batch_size=self.local_batch,
                                       seed=c.seed, augment=aug, num_threads=c.data_threads)
 
-    def _device_batch(self, batch: dict, where: str) -> dict:
+    def _device_batch(self, batch: dict, where: str, *, unknown: bool = False) -> dict:
         guards.check_batch(batch, image_size=self.config.image_size,
                            num_classes=self.num_classes, label_key=self.config.label_key,
-                           where=where)
+                           where=where, allow_unknown=unknown)
         return mesh_lib.shard_batch(batch, self.mesh)
 
     # -- training --------------------------------------------------------------------------
@@ -265,7 +280,8 @@ class Trainer:
         outs = []
         for i, batch in enumerate(pipeline.eval_batches(self.load(split),
                                                         batch_size=self.local_eval_batch)):
-            device = self._device_batch(batch, f"{split} batch {i}")
+            device = self._device_batch(batch, f"{split} batch {i}",
+                                        unknown=self.open_set is not None)
             result = mesh_lib.to_host(self.eval_step(self.state, device))
             fields = mesh_lib.to_host({k: device[k] for k in ("label", "species", "background",
                                                               "shape_id", "texture_id",
@@ -319,6 +335,10 @@ def summarise(out: dict, *, spec: sources.DatasetSpec, label_key: str, num_class
     """Metrics of one split from per-example host arrays (prediction, labels, groups)."""
     keep = out["valid"]
     pred, target = out["prediction"], out[label_key]
+    unknown = keep & (target < 0)
+    open_set = _open_set_metrics(out, known=keep & ~unknown, unknown=unknown) if np.any(
+        unknown) else {}
+    keep = keep & ~unknown
     result = {
         "num_examples": int(keep.sum()),
         "loss": float(np.mean(out["loss"][keep])),
@@ -341,6 +361,7 @@ def summarise(out: dict, *, spec: sources.DatasetSpec, label_key: str, num_class
         name = f"{spec.name_of('species', s)}@{spec.name_of('background', b)}"
         result[f"group/{name}"] = acc
         result[f"count/{name}"] = count
+    result.update(open_set)
     if "det_boxes" in out:
         result.update(_detection_ap(out, keep, image_size=int(out["image_size"][0])))
     conflict = (keep & (out["shape_id"] >= 0) & (out["texture_id"] >= 0)
@@ -363,6 +384,18 @@ def summarise(out: dict, *, spec: sources.DatasetSpec, label_key: str, num_class
         name = f"{spec.name_of('label', c)}@{spec.name_of('background', b)}"
         result[f"label_group/{name}"] = acc
         result[f"count/label_group/{name}"] = count
+    return result
+
+
+def _open_set_metrics(out: dict, *, known: np.ndarray, unknown: np.ndarray) -> dict:
+    """AUROC and FPR at 95% TPR of each known-ness score, known vs unknown examples."""
+    if not np.any(known):
+        return {}
+    result = {"open_set/num_unknown": int(unknown.sum())}
+    for kind in metrics_lib.SCORES:
+        score = out[f"score_{kind}"]
+        result[f"open_set/auroc_{kind}"] = metrics_lib.auroc(score[known], score[unknown])
+        result[f"open_set/fpr95_{kind}"] = metrics_lib.fpr_at_tpr(score[known], score[unknown])
     return result
 
 

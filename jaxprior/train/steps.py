@@ -18,6 +18,7 @@ from flax import nnx
 
 from jaxprior.detection.inference import detect
 from jaxprior.losses.cam import cam_evidence
+from jaxprior.metrics.open_set import SCORES, known_score
 from jaxprior.train.state import ModelDefs, TrainState
 
 
@@ -118,22 +119,27 @@ def make_inference_fn(defs: ModelDefs):
 
 
 def make_eval_step(defs: ModelDefs, label_key: str = "label", *, cam_target: int | None = None,
-                   mask_key: str = "bird_mask", detection=None):
+                   mask_key: str = "bird_mask", detection=None, open_set: bool = False):
     """Returns ``eval_step(state, batch) -> per-example {prediction, loss, ...}``.
 
     With `cam_target` (and a model that outputs ``aux["cam"]``), also the target class's
     CAM evidence outside ``batch[mask_key]`` and in total (``cam_outside``, ``cam_total``).
     With `detection` (the ``priors.detection`` config) and a model with a detection
     branch, also its decoded boxes after NMS (``det_boxes``, ``det_scores``,
-    ``det_count``) and ``image_size``.
+    ``det_count``) and ``image_size``. With `open_set`, labels may be -1 (unknown; their
+    loss is computed against class 0 and ignored downstream) and the known-ness scores
+    ``score_<kind>`` of :data:`jaxprior.metrics.SCORES` are added.
     """
     predict = make_predict(defs)
 
     def eval_step(state: TrainState, batch: dict) -> dict:
         logits, aux = predict(state.params, state.model_state, batch["image"],
                               *[batch[k] for k in defs.inputs])
-        loss = optax.softmax_cross_entropy_with_integer_labels(logits, batch[label_key])
+        labels = jnp.maximum(batch[label_key], 0) if open_set else batch[label_key]
+        loss = optax.softmax_cross_entropy_with_integer_labels(logits, labels)
         out = {"prediction": jnp.argmax(logits, -1), "loss": loss}
+        if open_set:
+            out.update({f"score_{kind}": known_score(logits, kind) for kind in SCORES})
         if cam_target is not None and "cam" in aux and mask_key in batch:
             out["cam_outside"], out["cam_total"] = cam_evidence(
                 aux["cam"], batch[mask_key], target_class=cam_target)
