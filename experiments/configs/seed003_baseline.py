@@ -24,6 +24,7 @@ another: shape bias).
 Runtime: not measured yet.
 """
 
+from experiments.configs import variants
 from experiments.configs.seed000_baseline import get_config as seed000_baseline
 
 VARIANTS = {
@@ -47,12 +48,4 @@ def get_config(variant: str = "baseline"):
     c.report_metrics = ("test/accuracy", "test_shift/accuracy",
                         "test_shift/worst_group_accuracy", "test_conflict/shape_bias",
                         "test_conflict/shape_accuracy", "test_conflict/texture_accuracy")
-    changes = VARIANTS[variant]
-    if "model_kwargs" in changes:
-        c.model.kwargs = dict(c.model.kwargs, **changes["model_kwargs"])
-    if "aux_heads" in changes:
-        c.aux_heads = changes["aux_heads"]
-    for block in ("texture_randomization", "jigsaw"):
-        if block in changes:
-            c[block].update(changes[block])
-    return c
+    return variants.apply(c, VARIANTS[variant])

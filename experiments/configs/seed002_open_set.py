@@ -1,0 +1,42 @@
+"""Seed 002's open-set problem on the embedded benchmark: ResNet-20 learns 8 species
+(2,000 training images of them, 200 steps); the kea (which shares the kakapo's body
+colour) and the wigeon (close to the mallard) are held out as unknown. Test reports
+accuracy on the known species and how well max softmax probability, max logit and energy
+reject the unknown ones (AUROC, FPR at 95% TPR), for the baseline and the priors of the
+other studies.
+
+  python -m experiments.seed002 --study open_set --workdir runs/seed002_open_set
+
+Runtime: not measured yet.
+"""
+
+from experiments.configs import seed003_baseline, variants
+from experiments.configs.seed000_baseline import get_config as seed000_baseline
+from experiments.configs.seed002_localisation import DETECTION, MASK_HEAD
+
+UNKNOWN_SPECIES = (1, 6)  # kea, wigeon
+
+VARIANTS = {
+    "baseline": {},
+    "mask_head": MASK_HEAD,
+    "detection": DETECTION,
+    "blurpool_4": {"model_kwargs": {"antialias": 4}},
+    **{name: seed003_baseline.VARIANTS[name] for name in ("texture", "mixstyle", "dann",
+                                                          "jigsaw")},
+}
+
+METRICS = ("test/accuracy", "test/open_set/auroc_msp", "test/open_set/auroc_max_logit",
+           "test/open_set/auroc_energy", "test/open_set/fpr95_msp",
+           "test/open_set/fpr95_energy")
+
+
+def get_config(variant: str = "baseline"):
+    if variant not in VARIANTS:
+        raise ValueError(f"unknown seed-002 open-set variant {variant!r}; expected one of "
+                         f"{list(VARIANTS)}")
+    c = seed000_baseline()
+    c.label_key = "species"
+    c.open_set.unknown_species = UNKNOWN_SPECIES
+    c.eval_splits = ("test",)
+    c.report_metrics = METRICS
+    return variants.apply(c, VARIANTS[variant])

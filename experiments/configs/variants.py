@@ -1,0 +1,30 @@
+"""Variants of a study as data: a variant is a dict of changes to its study's baseline
+config, applied by :func:`apply` (so studies can share and combine each other's)."""
+
+from __future__ import annotations
+
+import ml_collections
+
+
+def apply(config: ml_collections.ConfigDict, changes: dict) -> ml_collections.ConfigDict:
+    """`config` with `changes` applied, in place; returns it.
+
+    Keys of `changes`: ``model_kwargs`` (merged into config.model.kwargs), ``aux_heads``
+    (replaces config.aux_heads), ``priors`` ({prior: values} merged into config.priors),
+    and any other top-level block of the config ({key: values} merged into it).
+    """
+    for key, values in changes.items():
+        if key == "model_kwargs":
+            config.model.kwargs = dict(config.model.kwargs, **values)
+        elif key == "aux_heads":
+            config.aux_heads = values
+        elif key == "priors":
+            for prior, prior_values in values.items():
+                config.priors[prior].update(prior_values)
+        elif key in config and isinstance(config[key], ml_collections.ConfigDict):
+            config[key].update(values)
+        else:
+            blocks = [k for k in config if isinstance(config[k], ml_collections.ConfigDict)]
+            raise ValueError(f"variant change {key!r}: expected model_kwargs, aux_heads, "
+                             f"priors or a config block, one of {blocks}")
+    return config

@@ -1,0 +1,34 @@
+"""The seed-002 studies: their variants and the cost table."""
+
+import json
+
+import pytest
+
+from experiments import seed002
+from experiments.configs import seed002_localisation, seed002_open_set
+from jaxprior.train.config import validate_config
+
+
+@pytest.mark.parametrize("module", [seed002_localisation, seed002_open_set])
+def test_every_variant_validates(module):
+    for name in module.VARIANTS:
+        c = module.get_config(name)
+        validate_config(c)
+        assert c.report_metrics == module.METRICS
+    with pytest.raises(ValueError, match="unknown seed-002"):
+        module.get_config("nope")
+    open_set = seed002_open_set.get_config("jigsaw")
+    assert open_set.open_set.unknown_species == (1, 6) and open_set.jigsaw.weight > 0
+
+
+def test_cost_table_counts_parameters_and_reads_step_times(tmp_path):
+    configs = {n: seed002_localisation.get_config(n) for n in ("baseline", "detection")}
+    run = tmp_path / "detection" / "seed_0"
+    run.mkdir(parents=True)
+    (run / "summary.json").write_text(json.dumps({"resumed_from_step": 0,
+                                                  "train_time_s": 100.0}))
+    table = seed002.cost_table(str(tmp_path), configs, ["0"])
+    base, det = (seed002.parameter_count(c) for c in configs.values())
+    assert det > base
+    assert f"| baseline | {base:,} | — |" in table
+    assert f"| detection | {det:,} | 500 (1 runs) |" in table  # 100 s / 200 steps
