@@ -46,36 +46,33 @@ def test_jigsaw_transform_on_an_image_the_grid_does_not_divide(tiny_config):
                                   np.sort(images[:, :30, :30].ravel()))
 
 
-@pytest.mark.parametrize("setup", ["texture", "mixstyle", "dann", "jigsaw"])
-def test_each_seed003_remedy_trains_and_reports_shape_bias(tiny_config, tmp_path, setup):
+# Two remedies per trainer (each trainer compiles its own steps; the suite stays short).
+@pytest.mark.parametrize("setup", ["texture+mixstyle", "dann+jigsaw"])
+def test_seed003_remedies_train_and_report_shape_bias(tiny_config, tmp_path, setup):
     c = _species(tiny_config)
-    if setup == "texture":
+    if setup == "texture+mixstyle":
         c.texture_randomization.update(p=0.5, num_textures=4, background=True)
-    elif setup == "mixstyle":
         c.model.kwargs = {"width": 4, "mixstyle": 1.0}
-    elif setup == "dann":
-        c.aux_heads = {"domain": {"label_key": "background", "gradient_reversal": True}}
     else:
+        c.aux_heads = {"domain": {"label_key": "background", "gradient_reversal": True}}
         c.jigsaw.update(weight=0.5, num_permutations=5, unshuffled_prob=0.5)
     trainer = Trainer(c, str(tmp_path))
     metrics = run_steps(trainer, 2)
     for m in metrics:
         assert np.isfinite(m["loss"]) and np.isfinite(m["grad_norm"])
-    if setup == "jigsaw":
+    if setup == "dann+jigsaw":
         for m in metrics:
-            np.testing.assert_allclose(m["loss"], m["cross_entropy"] + 0.5 * m["jigsaw"],
-                                       rtol=1e-5)
-    if setup == "dann":
-        assert np.isfinite(metrics[-1]["aux_domain"])
+            np.testing.assert_allclose(
+                m["loss"], m["cross_entropy"] + 0.5 * m["jigsaw"] + m["aux_domain"], rtol=1e-5)
         counts = [v[...] for v in jax.tree.leaves(
             trainer.state.model_state, is_leaf=lambda x: isinstance(x, StepCount))
             if isinstance(v, StepCount)]
         assert [int(n) for n in counts] == [2]  # one reversal, advanced once per step
-    result = trainer.evaluate("test_conflict")
-    assert 0.0 <= result["shape_bias"] <= 1.0 or result["shape_bias_kept"] == 0
-    assert result["shape_accuracy"] + result["texture_accuracy"] <= 1.0
-    if setup == "mixstyle":  # a no-op at inference: evaluation is deterministic
-        assert trainer.evaluate("test")["accuracy"] == trainer.evaluate("test")["accuracy"]
+    first = trainer.evaluate("test_conflict")
+    assert 0.0 <= first["shape_bias"] <= 1.0 or first["shape_bias_kept"] == 0
+    assert first["shape_accuracy"] + first["texture_accuracy"] <= 1.0
+    if setup == "texture+mixstyle":  # MixStyle is a no-op at inference: deterministic
+        assert trainer.evaluate("test_conflict")["accuracy"] == first["accuracy"]
 
 
 def test_seed003_config_errors(tiny_config, tmp_path):
