@@ -70,6 +70,8 @@ def test_average_precision_hand_cases():
     assert out["AP@0.5"] == 1.0 and out["AP@0.75"] == 0.0 and out["AP"] == 0.5
     coco = metrics.average_precision(shifted, gt[:1], iou_thresholds=metrics.COCO_IOU_THRESHOLDS)
     assert coco["AP"] == pytest.approx(3 / 10)  # hits at 0.50, 0.55, 0.60 of ten thresholds
+    nothing = [(np.zeros((0, 4)), np.zeros(0))]
+    assert metrics.average_precision(nothing, gt[:1])["AP"] == 0.0
     assert math.isnan(metrics.average_precision([(np.zeros((0, 4)), np.zeros(0))],
                                                 [np.zeros((0, 4))])["AP"])
     with pytest.raises(ValueError, match="detection lists"):

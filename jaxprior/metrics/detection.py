@@ -24,6 +24,8 @@ def _ap_at(detections, ground_truth, threshold: float) -> float:
     records = []  # (score, image, detection index)
     for i, (_, scores) in enumerate(detections):
         records += [(float(s), i, j) for j, s in enumerate(scores)]
+    if not records:
+        return 0.0  # objects to find, nothing detected
     records.sort(key=lambda r: -r[0])  # stable: ties keep image / detection order
     taken = [np.zeros(len(g), bool) for g in ground_truth]
     ious = [_iou(np.asarray(d[0], np.float64).reshape(-1, 4),
@@ -42,7 +44,7 @@ def _ap_at(detections, ground_truth, threshold: float) -> float:
     recall = hits / num_gt
     precision = hits / np.arange(1, len(records) + 1)
     # COCO: precision made monotone, sampled at 101 recall points (0 where unreached).
-    envelope = np.maximum.accumulate(precision[::-1])[::-1] if len(records) else precision
+    envelope = np.maximum.accumulate(precision[::-1])[::-1]
     points = np.linspace(0, 1, 101)
     idx = np.searchsorted(recall, points, side="left")
     sampled = np.where(idx < len(envelope), envelope[np.minimum(idx, len(envelope) - 1)], 0.0)

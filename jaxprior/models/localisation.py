@@ -43,7 +43,8 @@ class FPN(nnx.Module):
 
 
 class DetectionBranch(nnx.Module):
-    """Neck + shared head on the last ``len(in_features)`` backbone stages.
+    """Neck + shared head on the last ``len(in_features)`` backbone stages: a tower of
+    `depth` conv-GroupNorm-ReLU layers, then the class and box convolutions.
 
     Returns per level (finest first) ``(class_logits [B, h, w, A, K], box_deltas
     [B, h, w, A, 4])``; anchors in :func:`jaxprior.detection.make_anchors` order.
@@ -57,8 +58,14 @@ class DetectionBranch(nnx.Module):
                              f"depth >= 0 and at least one level; got {width}, {num_anchors}, "
                              f"{num_classes}, {depth}, {tuple(in_features)}")
         self.neck = FPN(in_features, width, top_down=top_down, rngs=rngs)
-        self.tower = nnx.List([Conv(width, width, 3, use_bias=True, rngs=rngs)
-                               for _ in range(depth)])
+        # conv -> GroupNorm -> ReLU (as in FCOS / RetinaNet with GN): without the norm the
+        # un-normalised neck grows at classification learning rates (0.1) until the
+        # tower's ReLUs die and the branch predicts a constant.
+        groups = math.gcd(width, 8)
+        self.tower = nnx.List([nnx.Sequential(
+            Conv(width, width, 3, use_bias=True, kernel_init=nnx.initializers.normal(0.01),
+                 rngs=rngs),
+            nnx.GroupNorm(width, num_groups=groups, rngs=rngs)) for _ in range(depth)])
         self.classes = Conv(width, num_anchors * num_classes, 3, use_bias=True,
                             kernel_init=nnx.initializers.normal(0.01), rngs=rngs)
         self.classes.bias[...] = jnp.full((num_anchors * num_classes,),
