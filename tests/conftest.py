@@ -8,8 +8,14 @@ import jax
 jax.config.update("jax_num_cpu_devices", 8)  # before any test starts the backend
 # Many tests compile the same tiny model's steps: a compilation cache shared by the
 # session (and its xdist workers) compiles each distinct program once.
-_CACHE = os.path.join(tempfile.gettempdir(), f"jaxprior-test-xla-cache-{jax.__version__}")
-jax.config.update("jax_compilation_cache_dir", _CACHE)
+# CACHE_ENV passes the same cache to the subprocesses a test starts.
+CACHE_ENV = {
+    "JAX_COMPILATION_CACHE_DIR": os.path.join(tempfile.gettempdir(),
+                                              f"jaxprior-test-xla-cache-{jax.__version__}"),
+    "JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS": "0.2",
+    "JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES": "0",
+}
+jax.config.update("jax_compilation_cache_dir", CACHE_ENV["JAX_COMPILATION_CACHE_DIR"])
 jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.2)
 jax.config.update("jax_persistent_cache_min_entry_size_bytes", 0)
 

@@ -12,7 +12,7 @@ import pytest
 
 from jaxprior.train import NonFiniteLossError, Trainer, check_batch, train_and_evaluate
 from jaxprior.train.config import base_config, validate_config
-from tests.conftest import repo_root
+from tests.conftest import CACHE_ENV, repo_root
 
 
 def _losses(config, workdir, n):
@@ -147,8 +147,8 @@ def _train_cmd(workdir, data_dir, steps):
 
 
 def test_run_killed_mid_training_resumes_to_the_same_result(data_dir, tmp_path):
-    steps = 40
-    env = dict(os.environ, XLA_FLAGS="", PYTHONUNBUFFERED="1")
+    steps = 25
+    env = dict(os.environ, XLA_FLAGS="", PYTHONUNBUFFERED="1", **CACHE_ENV)
     ref = subprocess.run(_train_cmd(tmp_path / "ref", data_dir, steps), cwd=repo_root(),
                          env=env, capture_output=True, text=True, timeout=300, check=False)
     assert ref.returncode == 0, ref.stderr[-3000:]
