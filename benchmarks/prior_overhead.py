@@ -1,8 +1,10 @@
-"""Training-step overhead of each seed-000 prior over the baseline, and inference cost.
+"""Training-step overhead of each seed-000 prior (and seed 002's localisation branch) over
+the baseline, and inference cost.
 
   python benchmarks/prior_overhead.py --out benchmarks/results/prior_overhead.md
 
-For every experiments/configs/seed000_* variant: ms per train step (median, all variants
+For every experiments/configs/seed000_* variant and the detection branch of
+experiments/configs/seed002_localisation.py: ms per train step (median, all variants
 compiled first and then timed round-robin in one process, so that the machine's drift
 falls on all of them alike), its overhead over the baseline, and the XLA FLOPs of the
 inference function (logits only), which must equal the baseline's for a training-only
@@ -35,8 +37,17 @@ from jaxprior.train.steps import make_inference_fn, make_train_step
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # experiments/
 
-VARIANTS = ("baseline", "cam_binary", "cam_softmax", "mask_head", "rrr", "two_stream")
-TRAINING_ONLY = ("cam_binary", "cam_softmax", "mask_head", "rrr")
+VARIANTS = ("baseline", "cam_binary", "cam_softmax", "mask_head", "rrr", "two_stream",
+            "detection")
+TRAINING_ONLY = ("cam_binary", "cam_softmax", "mask_head", "rrr", "detection")
+
+
+def config_of(name: str):
+    """The seed-000 config of `name`, or seed 002's localisation branch for "detection"."""
+    if name == "detection":
+        return importlib.import_module("experiments.configs.seed002_localisation").get_config(
+            "detection")
+    return importlib.import_module(f"experiments.configs.seed000_{name}").get_config()
 
 
 def batch_of(n: int, size: int) -> dict[str, np.ndarray]:
@@ -47,7 +58,7 @@ def batch_of(n: int, size: int) -> dict[str, np.ndarray]:
 
 def build(name: str, batch: dict, mesh):
     """A compiled train step (with its state and batch) and the inference FLOPs of `name`."""
-    config = importlib.import_module(f"experiments.configs.seed000_{name}").get_config()
+    config = config_of(name)
     model = create_model(config.model.name, num_classes=2, **config.model.kwargs)
     defs, params, model_state = split_model(model)
     tx = make_optimizer(config.optimizer, 1000)
