@@ -244,3 +244,25 @@ def test_detection_prior_config_errors(tiny_config, tmp_path):
         run_steps_trainer = Trainer(tiny_config, str(tmp_path / "b"))
         from tests.tiny_config import run_steps
         run_steps(run_steps_trainer, 1)
+
+
+@pytest.mark.parametrize("neck", [True, False])
+def test_detection_branch_levels_and_shapes(neck):
+    from jaxprior.models import create_model
+
+    model = create_model("resnet20", num_classes=3, seed=0, width=4, stem_stride=2,
+                         detection_head=8, detection_levels=2, detection_anchors=6,
+                         detection_neck=neck)
+    model.eval()  # no BatchNorm statistics updates inside eval_shape
+    logits, aux = jax.eval_shape(model, jnp.zeros((2, 64, 64, 3)))
+    assert logits.shape == (2, 3)
+    (c0, b0), (c1, b1) = aux["detection"]
+    assert c0.shape == (2, 16, 16, 6, 1) and b0.shape == (2, 16, 16, 6, 4)  # strides 4, 8
+    assert c1.shape == (2, 8, 8, 6, 1) and b1.shape == (2, 8, 8, 6, 4)
+    assert (model.detection.neck.smooth is None) == (not neck)
+    anchors = detection.level_anchors(aux["detection"], image_size=64, scales=(2.0, 3.0),
+                                      aspect_ratios=(0.5, 1.0, 2.0))
+    assert anchors.shape == ((16 * 16 + 8 * 8) * 6, 4)
+    with pytest.raises(ValueError, match=r"detection_levels must be in 1\.\.3"):
+        create_model("resnet20", num_classes=3, seed=0, width=4, detection_head=8,
+                     detection_levels=4)

@@ -59,7 +59,8 @@ class Classifier(nnx.Module):
     def __init__(self, backbone: nnx.Module, num_features: int, num_classes: int, *,
                  aux_heads: dict[str, int] | None = None, head_hidden: int = 0,
                  mask_head: int = 0, mask_upsample: int = 2, detection_head: int = 0,
-                 detection_levels: int = 2, detection_anchors: int = 6, rngs: nnx.Rngs):
+                 detection_levels: int = 2, detection_anchors: int = 6,
+                 detection_neck: bool = True, rngs: nnx.Rngs):
         if num_classes <= 0:
             raise ValueError(f"num_classes must be positive, got {num_classes}")
         stages = getattr(backbone, "stage_features", ())
@@ -67,7 +68,8 @@ class Classifier(nnx.Module):
             raise ValueError(f"detection_levels must be in 1..{len(stages)} (the stages this "
                              f"backbone returns), got {detection_levels}")
         self.detection = (DetectionBranch(stages[-detection_levels:], width=detection_head,
-                                          num_anchors=detection_anchors, rngs=rngs)
+                                          num_anchors=detection_anchors,
+                                          top_down=detection_neck, rngs=rngs)
                           if detection_head else None)
         self.backbone = backbone
         self.heads = Heads(num_features, num_classes, aux_heads=aux_heads, hidden=head_hidden,

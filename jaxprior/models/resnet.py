@@ -18,7 +18,8 @@ two stages with probability p during training (MixStyle, Zhou et al. 2021; alpha
 ``mixstyle_alpha``), a no-op at inference.
 
 Seed-002 option: ``detection_head=width`` adds a one-stage detection branch (FPN neck +
-shared head, ``detection_anchors`` per cell) on the last ``detection_levels`` stages.
+shared head, ``detection_anchors`` per cell) on the last ``detection_levels`` stages;
+``detection_neck=False`` keeps only the FPN's lateral projections (no top-down pathway).
 """
 
 from __future__ import annotations
@@ -137,7 +138,8 @@ def resnet(*, num_classes: int, stage_sizes, widths, stem_width: int, stem_strid
            padding_mode: str = "zero", coordconv: bool = False, mixstyle: float = 0.0,
            mixstyle_alpha: float = 0.1, aux_heads=None, mask_head: int = 0,
            mask_upsample: int = 2, detection_head: int = 0, detection_levels: int = 2,
-           detection_anchors: int = 6, rngs: nnx.Rngs) -> Classifier:
+           detection_anchors: int = 6, detection_neck: bool = True,
+           rngs: nnx.Rngs) -> Classifier:
     backbone = ResNetBackbone(stage_sizes=stage_sizes, widths=widths, stem_width=stem_width,
                               stem_stride=stem_stride, stem=stem, conv_impl=conv_impl,
                               antialias=antialias, padding_mode=padding_mode,
@@ -146,7 +148,8 @@ def resnet(*, num_classes: int, stage_sizes, widths, stem_width: int, stem_strid
     return Classifier(backbone, backbone.num_features, num_classes, aux_heads=aux_heads,
                       mask_head=mask_head, mask_upsample=mask_upsample,
                       detection_head=detection_head, detection_levels=detection_levels,
-                      detection_anchors=detection_anchors, rngs=rngs)
+                      detection_anchors=detection_anchors, detection_neck=detection_neck,
+                      rngs=rngs)
 
 
 def resnet20(*, num_classes: int, width: int = 16, **kwargs) -> Classifier:
