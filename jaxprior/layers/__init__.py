@@ -1,5 +1,6 @@
 """Flax NNX layers: the convolution every model uses (with padding modes) and the layers
-that build a prior into the architecture (seed 004: anti-aliasing, CoordConv)."""
+that build a prior into the architecture (seed 004: anti-aliasing, CoordConv; seed 003:
+MixStyle, gradient reversal)."""
 
 from jaxprior.layers.blurpool import (
     BlurConv,
@@ -19,7 +20,10 @@ from jaxprior.layers.conv import (
     padding_args,
 )
 from jaxprior.layers.coordconv import CoordConv, add_coords
+from jaxprior.layers.grad_reverse import GradientReversal, dann_lambda, gradient_reversal
+from jaxprior.layers.mixstyle import MixStyle, mix_feature_statistics
 
-__all__ = ["PADDINGS", "BlurConv", "BlurPool", "Conv", "CoordConv", "MaxBlurPool", "add_coords",
-           "binomial_taps", "blur_kernel", "blur_padding", "blur_pool", "center_pad_to",
-           "choose_impl", "conv2d", "padding_args"]
+__all__ = ["PADDINGS", "BlurConv", "BlurPool", "Conv", "CoordConv", "GradientReversal",
+           "MaxBlurPool", "MixStyle", "add_coords", "binomial_taps", "blur_kernel",
+           "blur_padding", "blur_pool", "center_pad_to", "choose_impl", "conv2d",
+           "dann_lambda", "gradient_reversal", "mix_feature_statistics", "padding_args"]
