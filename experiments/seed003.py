@@ -18,7 +18,7 @@ import numpy as np
 from absl import app, flags, logging
 
 from experiments.configs.seed003_baseline import VARIANTS, get_config
-from experiments.study import invocation, publish, require_known
+from experiments.study import define_study_flags, invocation, publish, require_known
 from jaxprior import runtime
 from jaxprior.data.sources import get_spec
 from jaxprior.train.multiseed import load_results, machine_description, run_study
@@ -66,10 +66,7 @@ def main(argv):
 def define_flags() -> None:
     """The command line (defined only when run as a script, so that tests can import
     this module next to other experiments)."""
-    flags.DEFINE_string("workdir", "runs/seed003", "output directory")
-    flags.DEFINE_list("seeds", ["0", "1", "2"], "seeds of every variant")
-    flags.DEFINE_list("variants", list(VARIANTS), "variants to run")
-    flags.DEFINE_integer("cpu_devices", None, "CPU devices (default: one per core)")
+    define_study_flags("runs/seed003", VARIANTS)
 
 
 if __name__ == "__main__":

@@ -30,7 +30,7 @@ import numpy as np
 from absl import app, flags, logging
 
 from experiments.configs.seed004_baseline import VARIANTS, get_config
-from experiments.study import invocation, publish, require_known
+from experiments.study import define_study_flags, invocation, publish, require_known
 from jaxprior import runtime
 from jaxprior.metrics import shift as shift_metrics
 from jaxprior.train.loop import load_run
@@ -149,11 +149,8 @@ def main(argv):
 def define_flags() -> None:
     """The command line (defined only when run as a script, so that tests can import
     this module next to other experiments)."""
-    flags.DEFINE_string("workdir", "runs/seed004", "output directory")
-    flags.DEFINE_list("seeds", ["0", "1", "2"], "seeds of every variant")
-    flags.DEFINE_list("variants", list(VARIANTS), "variants to run")
+    define_study_flags("runs/seed004", VARIANTS)
     flags.DEFINE_integer("eval_images", 1000, "test images for the robustness metrics")
-    flags.DEFINE_integer("cpu_devices", None, "CPU devices (default: one per core)")
 
 
 if __name__ == "__main__":

@@ -7,7 +7,7 @@ from __future__ import annotations
 import os
 import sys
 
-from absl import app
+from absl import app, flags
 
 from jaxprior.train.multiseed import write_comparison
 
@@ -31,3 +31,11 @@ def publish(workdir: str, results: dict, metrics, *, title: str, intro: str,
     print("\n" + table)
     print(f"\nwritten: {os.path.join(workdir, 'results.md')}")
     return table
+
+
+def define_study_flags(workdir: str, variants) -> None:
+    """The flags every variants-over-seeds driver takes (call from its define_flags)."""
+    flags.DEFINE_string("workdir", workdir, "output directory")
+    flags.DEFINE_list("seeds", ["0", "1", "2"], "seeds of every variant")
+    flags.DEFINE_list("variants", list(variants), "variants to run")
+    flags.DEFINE_integer("cpu_devices", None, "CPU devices (default: one per core)")

@@ -26,9 +26,6 @@ METRICS = ("test/accuracy", "test_shift/accuracy", "test_shift/worst_group_accur
 
 
 def get_config(variant: str = "baseline"):
-    if variant not in VARIANTS:
-        raise ValueError(f"unknown seed-002 localisation variant {variant!r}; expected one of "
-                         f"{list(VARIANTS)}")
     c = seed000_baseline()
     c.report_metrics = METRICS
-    return variants.apply(c, VARIANTS[variant])
+    return variants.apply(c, variants.changes_of(VARIANTS, variant, study="seed-002 localisation"))

@@ -31,12 +31,9 @@ METRICS = ("test/accuracy", "test/open_set/auroc_msp", "test/open_set/auroc_max_
 
 
 def get_config(variant: str = "baseline"):
-    if variant not in VARIANTS:
-        raise ValueError(f"unknown seed-002 open-set variant {variant!r}; expected one of "
-                         f"{list(VARIANTS)}")
     c = seed000_baseline()
     c.label_key = "species"
     c.open_set.unknown_species = UNKNOWN_SPECIES
     c.eval_splits = ("test",)
     c.report_metrics = METRICS
-    return variants.apply(c, VARIANTS[variant])
+    return variants.apply(c, variants.changes_of(VARIANTS, variant, study="seed-002 open-set"))

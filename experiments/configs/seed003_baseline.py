@@ -39,13 +39,10 @@ VARIANTS = {
 
 
 def get_config(variant: str = "baseline"):
-    if variant not in VARIANTS:
-        raise ValueError(f"unknown seed-003 variant {variant!r}; expected one of "
-                         f"{list(VARIANTS)}")
     c = seed000_baseline()
     c.label_key = "species"
     c.eval_splits = ("test", "test_shift", "test_conflict")
     c.report_metrics = ("test/accuracy", "test_shift/accuracy",
                         "test_shift/worst_group_accuracy", "test_conflict/shape_bias",
                         "test_conflict/shape_accuracy", "test_conflict/texture_accuracy")
-    return variants.apply(c, VARIANTS[variant])
+    return variants.apply(c, variants.changes_of(VARIANTS, variant, study="seed-003"))

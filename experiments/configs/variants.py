@@ -28,3 +28,10 @@ def apply(config: ml_collections.ConfigDict, changes: dict) -> ml_collections.Co
             raise ValueError(f"variant change {key!r}: expected model_kwargs, aux_heads, "
                              f"priors or a config block, one of {blocks}")
     return config
+
+
+def changes_of(variants: dict, name: str, *, study: str) -> dict:
+    """``variants[name]``, or a ValueError naming the study and its variants."""
+    if name not in variants:
+        raise ValueError(f"unknown {study} variant {name!r}; expected one of {list(variants)}")
+    return variants[name]
