@@ -23,7 +23,7 @@ import importlib
 
 from absl import app, flags, logging
 
-from experiments.study import invocation, publish, require_known
+from experiments.study import define_study_flags, invocation, publish, require_known
 from jaxprior import runtime
 from jaxprior.train.multiseed import (
     load_results,
@@ -44,13 +44,7 @@ METRICS = (
     "test/maxl/example_entropy",
 )
 
-_WORKDIR = flags.DEFINE_string("workdir", "runs/auxiliary", "output directory")
-_SEEDS = flags.DEFINE_list("seeds", ["0", "1", "2"], "seeds of every variant")
-_VARIANTS = flags.DEFINE_list("variants", list(VARIANTS), "variants to run")
-_CPU_DEVICES = flags.DEFINE_integer("cpu_devices", None, "CPU devices (default: one per core)")
-_REPORT_ONLY = flags.DEFINE_bool(
-    "report_only", False, "train nothing: tabulate every variant that has a results.json in "
-    "the workdir (variants may differ in their seeds; the table says which)")
+FLAGS = flags.FLAGS
 
 
 def config_of(name: str):
@@ -60,14 +54,14 @@ def config_of(name: str):
 def main(argv):
     del argv
     logging.set_verbosity(logging.WARNING)
-    runtime.configure_cpu_devices(_CPU_DEVICES.value)
-    require_known(_VARIANTS.value, VARIANTS)
-    workdir = _WORKDIR.value
-    if _REPORT_ONLY.value:
-        results = load_results(workdir, _VARIANTS.value)
+    runtime.configure_cpu_devices(FLAGS.cpu_devices)
+    require_known(FLAGS.variants, VARIANTS)
+    workdir = FLAGS.workdir
+    if FLAGS.report_only:
+        results = load_results(workdir, FLAGS.variants)
     else:
-        results = run_study({name: config_of(name) for name in _VARIANTS.value}, workdir,
-                            _SEEDS.value, command=f"python -m experiments.auxiliary --workdir "
+        results = run_study({name: config_of(name) for name in FLAGS.variants}, workdir,
+                            FLAGS.seeds, command=f"python -m experiments.auxiliary --workdir "
                             f"{workdir}")
     base = config_of("baseline")
     intro = ("Mean ± sample std over the seeds in each row; kakapo vs other birds, "
@@ -78,5 +72,15 @@ def main(argv):
             title="Seed 000: auxiliary heads and MAXL on the embedded benchmark")
 
 
+def define_flags() -> None:
+    """The command line (defined only when run as a script, so that notebooks and tests
+    can import this module next to other experiments)."""
+    define_study_flags("runs/auxiliary", VARIANTS)
+    flags.DEFINE_bool(
+        "report_only", False, "train nothing: tabulate every variant that has a results.json "
+        "in the workdir (variants may differ in their seeds; the table says which)")
+
+
 if __name__ == "__main__":
+    define_flags()
     app.run(main)

@@ -21,7 +21,7 @@ import grain
 import numpy as np
 from absl import app, flags, logging
 
-from experiments.study import invocation, publish, require_known
+from experiments.study import define_study_flags, invocation, publish, require_known
 from jaxprior import losses, runtime, viz
 from jaxprior.data import pipeline
 from jaxprior.train.loop import load_run, train_and_evaluate
@@ -32,17 +32,14 @@ VARIANTS = ("baseline", "cam_binary", "cam_softmax", "cam_softmax_ramp", "rrr", 
 PRETRAINED = ("pretrained_frozen", "pretrained_finetuned")
 FIGURE_RUNS = ("baseline", "cam_binary", "cam_softmax", "cam_softmax_ramp")
 
-_WORKDIR = flags.DEFINE_string("workdir", "runs/seed000", "output directory")
-_SEEDS = flags.DEFINE_list("seeds", ["0", "1", "2"], "seeds of every variant")
-_VARIANTS = flags.DEFINE_list("variants", list(VARIANTS), "variants to run")
-_CPU_DEVICES = flags.DEFINE_integer("cpu_devices", None, "CPU devices (default: one per core)")
+FLAGS = flags.FLAGS
 
 
 def config_of(name: str):
     return importlib.import_module(f"experiments.configs.seed000_{name}").get_config()
 
 
-def figure(workdir: str, names, path: str, num: int = 8) -> None:
+def figure(workdir: str, names, num: int = 8):
     """CAM overlays of seed 0 of each run on the same test_shift images."""
     trainers = {n: load_run(os.path.join(workdir, n, "seed_0")) for n in names}
     first = next(iter(trainers.values()))
@@ -60,8 +57,7 @@ def figure(workdir: str, names, path: str, num: int = 8) -> None:
     spec = first.spec
     titles = [f"{spec.name_of('species', int(s))}@{spec.name_of('background', int(b))}"
               for s, b in zip(batch["species"], batch["background"], strict=True)]
-    fig = viz.cam_overlays(batch["image"], maps, masks=batch["bird_mask"], titles=titles)
-    fig.savefig(path, dpi=120)
+    return viz.cam_overlays(batch["image"], maps, masks=batch["bird_mask"], titles=titles)
 
 
 DECOMPOSED_GROUPS = (("other", "forest_floor"), ("kakapo", "forest_floor"), ("kakapo", "grass"),
@@ -106,38 +102,45 @@ def logit_decomposition(workdir: str, names, seeds) -> str:
 def main(argv):
     del argv
     logging.set_verbosity(logging.WARNING)
-    runtime.configure_cpu_devices(_CPU_DEVICES.value)
-    workdir = _WORKDIR.value
-    require_known(_VARIANTS.value, VARIANTS)
+    runtime.configure_cpu_devices(FLAGS.cpu_devices)
+    workdir = FLAGS.workdir
+    require_known(FLAGS.variants, VARIANTS)
     pretrain_dir = os.path.join(workdir, "pretrain")
-    if set(_VARIANTS.value) & set(PRETRAINED):
+    if set(FLAGS.variants) & set(PRETRAINED):
         print(f"== pretraining (all-species) -> {pretrain_dir}", flush=True)
         train_and_evaluate(config_of("pretrain"), pretrain_dir)
 
     configs = {}
-    for name in _VARIANTS.value:
+    for name in FLAGS.variants:
         configs[name] = config_of(name)
         if name in PRETRAINED:
             configs[name].init.checkpoint = pretrain_dir
-    results = run_study(configs, workdir, _SEEDS.value,
+    results = run_study(configs, workdir, FLAGS.seeds,
                         command=f"python -m experiments.seed000 --workdir {workdir}")
     train_size = config_of("baseline").train_limit
-    intro = (f"Mean ± sample std over seeds {_SEEDS.value}; {train_size} training images (the "
+    intro = (f"Mean ± sample std over seeds {FLAGS.seeds}; {train_size} training images (the "
              f"first of synthetic_birds/64px train), ResNet-20, 200 steps of batch 128. "
              f"Command: `{invocation('seed000')}`; machine: {machine_description()}.")
     extra = ""
     figure_runs = [n for n in FIGURE_RUNS if n in results]
     if len(figure_runs) > 1:
-        figure(workdir, figure_runs, os.path.join(workdir, "cam_overlays.png"))
+        figure(workdir, figure_runs).savefig(os.path.join(workdir, "cam_overlays.png"), dpi=120)
         extra = ("\n## Where the decision comes from (test_shift)\n\n"
                  "z_other - z_kakapo = evidence on the bird + evidence on the background + bias "
                  "(single-logit CAM split by the bird mask; means over the group's images and "
                  f"the seeds; positive = other bird).\n\n"
-                 f"{logit_decomposition(workdir, figure_runs, _SEEDS.value)}\n"
+                 f"{logit_decomposition(workdir, figure_runs, FLAGS.seeds)}\n"
                  "\n![CAM overlays](cam_overlays.png)\n")
     publish(workdir, results, list(config_of("baseline").report_metrics),
             title="Seed 000 priors on the embedded benchmark", intro=intro, extra=extra)
 
 
+def define_flags() -> None:
+    """The command line (defined only when run as a script, so that notebooks and tests
+    can import this module next to other experiments)."""
+    define_study_flags("runs/seed000", VARIANTS)
+
+
 if __name__ == "__main__":
+    define_flags()
     app.run(main)

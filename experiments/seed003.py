@@ -29,7 +29,7 @@ METRICS = ("test/accuracy", "test_shift/worst_group_accuracy", "test_conflict/sh
            "test_conflict/shape_accuracy", "test_conflict/texture_accuracy")
 
 
-def shape_bias_figure(results: dict, path: str) -> None:
+def shape_bias_figure(results: dict):
     """Per-class shape bias (mean over seeds) of every variant, in Geirhos et al.'s style."""
     from jaxprior.viz import shape_bias_plot
 
@@ -40,7 +40,7 @@ def shape_bias_figure(results: dict, path: str) -> None:
     overall = {v: r["metrics"]["test_conflict/shape_bias"]["mean"] for v, r in results.items()}
     fig = shape_bias_plot(per_class, overall, class_names=names)
     fig.suptitle("Shape bias on test_conflict (mean over seeds)", fontsize=9)
-    fig.savefig(path, dpi=120, bbox_inches="tight")
+    return fig
 
 
 def main(argv):
@@ -52,7 +52,8 @@ def main(argv):
     run_study({name: get_config(name) for name in FLAGS.variants}, workdir, FLAGS.seeds,
               command=command)
     results = load_results(workdir, FLAGS.variants)
-    shape_bias_figure(results, os.path.join(workdir, "shape_bias.png"))
+    shape_bias_figure(results).savefig(os.path.join(workdir, "shape_bias.png"), dpi=120,
+                                       bbox_inches="tight")
     base = get_config()
     intro = (f"Mean ± sample std over seeds; 10 species, {base.train_limit} training images, "
              f"ResNet-20, {base.num_steps} steps. Shape bias: shape hits / (shape + texture "

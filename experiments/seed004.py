@@ -99,10 +99,8 @@ def add_robustness(results: dict, workdir: str, *, num_images: int) -> dict:
     return curves
 
 
-def figure(curves: dict, path: str, *, borders=BORDERS) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
+def figure(curves: dict, *, borders=BORDERS):
+    """Accuracy vs diagonal shift and vs border width, mean ± std over seeds per variant."""
     import matplotlib.pyplot as plt
 
     fig, axes = plt.subplots(1, 2, figsize=(11, 4))
@@ -121,8 +119,7 @@ def figure(curves: dict, path: str, *, borders=BORDERS) -> None:
     axes[1].legend(fontsize=8)
     fig.suptitle("Seed 004 priors on the embedded benchmark (mean ± std over seeds)")
     fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+    return fig
 
 
 def main(argv):
@@ -135,7 +132,7 @@ def main(argv):
               command=command)
     results = load_results(workdir, FLAGS.variants)
     curves = add_robustness(results, workdir, num_images=FLAGS.eval_images)
-    figure(curves, os.path.join(workdir, "robustness_curves.png"))
+    figure(curves).savefig(os.path.join(workdir, "robustness_curves.png"), dpi=120)
     base = get_config("baseline")
     intro = (f"Mean ± sample std over seeds; 10 species, {base.train_limit} training images, "
              f"ResNet-20, {base.num_steps} steps. robust/*: the first {FLAGS.eval_images} "

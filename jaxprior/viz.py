@@ -4,9 +4,6 @@ shape bias per class and method (in the style of Geirhos et al. 2019, seed 003).
 from __future__ import annotations
 
 import jax
-import matplotlib
-
-matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 

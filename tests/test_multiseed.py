@@ -3,6 +3,8 @@
 import json
 import math
 
+import pytest
+
 from jaxprior.train import multiseed
 
 
@@ -55,3 +57,15 @@ def test_run_seeds_writes_results(tiny_config, tmp_path):
     assert "test_shift/accuracy" in md and "Mean ± sample std over seeds [0, 1]" in md
     assert (tmp_path / "seed_1" / "summary.json").exists()
     assert results["headline_table"].startswith("| split / metric")
+
+
+def test_quick_setting_shrinks_a_study_config():
+    from experiments.configs import seed004_baseline
+    from experiments.configs.quick import quick
+
+    c = quick(seed004_baseline.get_config("blurpool_4"), num_steps=40, width=8, batch_size=32)
+    assert (c.num_steps, c.batch_size, c.checkpoint_every, c.progress) == (40, 32, 40, False)
+    assert c.model.kwargs.to_dict() == {"stem_stride": 2, "antialias": 4, "width": 8}
+    assert c.optimizer.warmup_steps == 8  # 20 in the study, at most a fifth of the run
+    with pytest.raises(ValueError, match="num_steps, width and batch_size must be >= 1"):
+        quick(seed004_baseline.get_config(), num_steps=0)

@@ -120,5 +120,5 @@ def test_shape_bias_figure_from_results(tmp_path):
                                **{f"test_conflict/shape_bias/{n}": stat(b * (i % 3) / 2)
                                   for i, n in enumerate(SPECIES_NAMES)}}}
                for v, b in (("baseline", 0.3), ("texture", 0.8))}
-    seed003.shape_bias_figure(results, str(tmp_path / "bias.png"))
+    seed003.shape_bias_figure(results).savefig(tmp_path / "bias.png")
     assert (tmp_path / "bias.png").stat().st_size > 10_000

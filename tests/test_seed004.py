@@ -36,5 +36,5 @@ def test_robustness_of_a_finished_run_is_measured_and_cached(tiny_config, tmp_pa
     assert json.loads((tmp_path / "robustness.json").read_text()) == out
     curves = {"a": {k: np.asarray([out[k]]) for k in ("accuracy_vs_shift",
                                                        "accuracy_vs_border")}}
-    seed004.figure(curves, str(tmp_path / "curves.png"), borders=(0, 4))
+    seed004.figure(curves, borders=(0, 4)).savefig(tmp_path / "curves.png")
     assert (tmp_path / "curves.png").stat().st_size > 0

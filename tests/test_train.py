@@ -177,3 +177,16 @@ def test_run_killed_mid_training_resumes_to_the_same_result(data_dir, tmp_path):
     for split in a["metrics"]:
         for metric in ("loss", "accuracy", "balanced_accuracy"):
             assert b["metrics"][split][metric] == a["metrics"][split][metric], (split, metric)
+
+
+def test_rerunning_a_finished_run_keeps_its_training_record(tmp_path):
+    from jaxprior.train.loop import training_record
+
+    fresh = training_record(str(tmp_path), start=0, num_steps=10, train_time=12.5)
+    assert fresh == {"resumed_from_step": 0, "train_time_s": 12.5}
+    (tmp_path / "summary.json").write_text('{"resumed_from_step": 0, "train_time_s": 12.5}')
+    # Evaluated again after the last step: the run's own record stays.
+    assert training_record(str(tmp_path), start=10, num_steps=10, train_time=0.01) == fresh
+    # Resumed mid-way: this call trained, so its record is the one to keep.
+    assert training_record(str(tmp_path), start=4, num_steps=10, train_time=7.0) == {
+        "resumed_from_step": 4, "train_time_s": 7.0}

@@ -426,6 +426,20 @@ def load_run(workdir: str) -> Trainer:
     return trainer
 
 
+def training_record(workdir: str, *, start: int, num_steps: int, train_time: float) -> dict:
+    """The summary's ``resumed_from_step`` and ``train_time_s``: this call's, or, when it
+    trained nothing (a finished run evaluated again), those of the run's existing
+    summary.json, so that rerunning a study keeps the timing of its runs."""
+    path = os.path.join(workdir, "summary.json")
+    if start >= num_steps and os.path.exists(path):
+        with open(path) as f:
+            previous = json.load(f)
+        if "train_time_s" in previous and "resumed_from_step" in previous:
+            return {"resumed_from_step": previous["resumed_from_step"],
+                    "train_time_s": previous["train_time_s"]}
+    return {"resumed_from_step": start, "train_time_s": train_time}
+
+
 def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str) -> dict:
     """Trains per `config` in `workdir` (resuming if it holds checkpoints), evaluates every
     ``config.eval_splits`` split, writes ``summary.json`` and returns the summary."""
@@ -441,9 +455,11 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str) -> dict:
     train_time = time.perf_counter() - t0
     results = trainer.evaluate_splits(config.num_steps)
     trainer.checkpointer.close()
-    summary = {"config": config.to_dict(), "resumed_from_step": start,
+    summary = {"config": config.to_dict(),
+               **training_record(workdir, start=start, num_steps=config.num_steps,
+                                 train_time=train_time),
                "init_restored_arrays": trainer.restored_arrays,
-               "train_time_s": train_time, "num_devices": int(trainer.mesh.devices.size),
+               "num_devices": int(trainer.mesh.devices.size),
                "backend": jax.default_backend(), "metrics": results}
     if jax.process_index() == 0:
         with open(os.path.join(workdir, "summary.json"), "w") as f:
