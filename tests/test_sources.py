@@ -1,10 +1,13 @@
 """Dataset registry and the real-dataset adapters (offline, under tfds mock_data)."""
 
+import os
+
 import numpy as np
 import pytest
 import tensorflow_datasets as tfds
 
 from jaxprior.data import sources
+from tests.conftest import TINY
 
 
 def _check_common(ex, size, spec):
@@ -68,3 +71,24 @@ def test_unknown_dataset_and_split_and_size_raise(data_dir):
         sources.load_split("synthetic_birds/huge", "train", image_size=32, data_dir=data_dir)
     with pytest.raises(ValueError, match="32x32 images but image_size=64"):
         sources.load_split("synthetic_birds/tiny", "train", image_size=64, data_dir=data_dir)
+
+
+def test_prepare_waits_for_another_process_generating_the_same_data(tmp_path):
+    import fcntl
+    import threading
+
+    path = str(tmp_path)
+    lock_path = sources.prepare_lock_path(TINY, path)
+    os.makedirs(os.path.dirname(lock_path), exist_ok=True)
+    done = threading.Event()
+    with open(lock_path, "a") as held:  # "another process" is generating
+        fcntl.flock(held, fcntl.LOCK_EX)
+        worker = threading.Thread(target=lambda: (sources.prepare(TINY, data_dir=path),
+                                                  done.set()))
+        worker.start()
+        assert not done.wait(1.0), "prepare generated the data while the lock was held"
+        fcntl.flock(held, fcntl.LOCK_UN)
+    worker.join(timeout=120)
+    assert done.is_set()
+    assert len(sources.load_split(TINY, "test", image_size=32, data_dir=path)) == 64
+    sources.prepare(TINY, data_dir=path)  # done already: returns at once

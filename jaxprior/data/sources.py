@@ -21,7 +21,9 @@ their adapters are tested offline under ``tfds.testing.mock_data``.
 from __future__ import annotations
 
 import dataclasses
+import fcntl
 import functools
+import os
 from collections.abc import Callable
 
 import grain
@@ -164,10 +166,28 @@ def synthetic_image_size(dataset: str) -> int:
     return _synthetic_builder(dataset, None).builder_config.image_size
 
 
+def prepare_lock_path(dataset: str, data_dir: str | None = None) -> str:
+    """The lock file :func:`prepare` holds while it generates `dataset` (next to its data)."""
+    return os.path.join(os.path.dirname(str(_synthetic_builder(dataset, data_dir).data_dir)),
+                        ".prepare.lock")
+
+
 def prepare(dataset: str, *, data_dir: str | None = None) -> None:
-    """Generates the synthetic benchmark if it is not on disk yet (a no-op afterwards)."""
-    if get_spec(dataset).name == "synthetic_birds":
-        _synthetic_builder(dataset, data_dir).download_and_prepare()
+    """Generates the synthetic benchmark if it is not on disk yet (a no-op afterwards).
+
+    Processes that call it at once (two notebooks, the workers of a test run) wait for
+    one another on a lock file next to the data: one generates, the others find it done.
+    """
+    if get_spec(dataset).name != "synthetic_birds":
+        return
+    lock_path = prepare_lock_path(dataset, data_dir)
+    os.makedirs(os.path.dirname(lock_path), exist_ok=True)
+    with open(lock_path, "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:  # a builder made under the lock sees what another process generated
+            _synthetic_builder(dataset, data_dir).download_and_prepare()
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
 
 
 def load_split(dataset: str, split: str, *, image_size: int, data_dir: str | None = None
