@@ -23,12 +23,16 @@ import importlib
 
 from absl import app, flags, logging
 
-from experiments.study import define_study_flags, invocation, publish, require_known
+from experiments.study import (
+    define_study_flags,
+    invocation,
+    publish,
+    require_known,
+    run_or_load,
+)
 from jaxprior import runtime
 from jaxprior.train.multiseed import (
-    load_results,
     machine_description,
-    run_study,
 )
 
 VARIANTS = ("baseline", "aux_all", "aux_others", "aux_two", "maxl", "maxl_first")
@@ -57,12 +61,9 @@ def main(argv):
     runtime.configure_cpu_devices(FLAGS.cpu_devices)
     require_known(FLAGS.variants, VARIANTS)
     workdir = FLAGS.workdir
-    if FLAGS.report_only:
-        results = load_results(workdir, FLAGS.variants)
-    else:
-        results = run_study({name: config_of(name) for name in FLAGS.variants}, workdir,
-                            FLAGS.seeds, command=f"python -m experiments.auxiliary --workdir "
-                            f"{workdir}")
+    results = run_or_load({name: config_of(name) for name in FLAGS.variants}, workdir,
+                          FLAGS.seeds, report_only=FLAGS.report_only,
+                          command=f"python -m experiments.auxiliary --workdir {workdir}")
     base = config_of("baseline")
     intro = ("Mean ± sample std over the seeds in each row; kakapo vs other birds, "
              f"{base.train_limit} training images, ResNet-20, {base.num_steps} steps of batch "
@@ -76,9 +77,6 @@ def define_flags() -> None:
     """The command line (defined only when run as a script, so that notebooks and tests
     can import this module next to other experiments)."""
     define_study_flags("runs/auxiliary", VARIANTS)
-    flags.DEFINE_bool(
-        "report_only", False, "train nothing: tabulate every variant that has a results.json "
-        "in the workdir (variants may differ in their seeds; the table says which)")
 
 
 if __name__ == "__main__":

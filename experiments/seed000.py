@@ -21,11 +21,17 @@ import grain
 import numpy as np
 from absl import app, flags, logging
 
-from experiments.study import define_study_flags, invocation, publish, require_known
+from experiments.study import (
+    define_study_flags,
+    invocation,
+    publish,
+    require_known,
+    run_or_load,
+)
 from jaxprior import losses, runtime, viz
 from jaxprior.data import pipeline
 from jaxprior.train.loop import load_run, train_and_evaluate
-from jaxprior.train.multiseed import machine_description, run_study
+from jaxprior.train.multiseed import machine_description
 
 VARIANTS = ("baseline", "cam_binary", "cam_softmax", "cam_softmax_ramp", "rrr", "mask_head",
             "two_stream", "pretrained_frozen", "pretrained_finetuned")
@@ -106,7 +112,7 @@ def main(argv):
     workdir = FLAGS.workdir
     require_known(FLAGS.variants, VARIANTS)
     pretrain_dir = os.path.join(workdir, "pretrain")
-    if set(FLAGS.variants) & set(PRETRAINED):
+    if set(FLAGS.variants) & set(PRETRAINED) and not FLAGS.report_only:
         print(f"== pretraining (all-species) -> {pretrain_dir}", flush=True)
         train_and_evaluate(config_of("pretrain"), pretrain_dir)
 
@@ -115,8 +121,8 @@ def main(argv):
         configs[name] = config_of(name)
         if name in PRETRAINED:
             configs[name].init.checkpoint = pretrain_dir
-    results = run_study(configs, workdir, FLAGS.seeds,
-                        command=f"python -m experiments.seed000 --workdir {workdir}")
+    results = run_or_load(configs, workdir, FLAGS.seeds, report_only=FLAGS.report_only,
+                          command=f"python -m experiments.seed000 --workdir {workdir}")
     train_size = config_of("baseline").train_limit
     intro = (f"Mean ± sample std over seeds {FLAGS.seeds}; {train_size} training images (the "
              f"first of synthetic_birds/64px train), ResNet-20, 200 steps of batch 128. "

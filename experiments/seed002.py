@@ -24,10 +24,16 @@ import numpy as np
 from absl import app, flags, logging
 from flax import nnx
 
-from experiments.study import invocation, publish, require_known
+from experiments.study import (
+    define_study_flags,
+    invocation,
+    publish,
+    require_known,
+    run_or_load,
+)
 from jaxprior import runtime
 from jaxprior.models import create_model
-from jaxprior.train.multiseed import load_results, machine_description, run_study
+from jaxprior.train.multiseed import machine_description
 
 FLAGS = flags.FLAGS
 STUDIES = ("localisation", "open_set")
@@ -69,8 +75,8 @@ def main(argv):
     names = FLAGS.variants or list(module.VARIANTS)
     configs = {name: module.get_config(name) for name in names}
     workdir, command = FLAGS.workdir, invocation("seed002")
-    run_study(configs, workdir, FLAGS.seeds, command=command)
-    results = load_results(workdir, names)
+    results = run_or_load(configs, workdir, FLAGS.seeds, command=command,
+                          report_only=FLAGS.report_only)
     base = module.get_config()
     intro = (f"Mean ± sample std over seeds; {base.train_limit} training images, ResNet-20, "
              f"{base.num_steps} steps. Command: `{command}`; machine: "
@@ -89,10 +95,7 @@ def define_flags() -> None:
     """The command line (defined only when run as a script, so that tests can import
     this module next to other experiments)."""
     flags.DEFINE_enum("study", "localisation", STUDIES, "which seed-002 study")
-    flags.DEFINE_string("workdir", None, "output directory", required=True)
-    flags.DEFINE_list("seeds", ["0", "1", "2"], "seeds of every variant")
-    flags.DEFINE_list("variants", [], "variants to run (default: all of the study's)")
-    flags.DEFINE_integer("cpu_devices", None, "CPU devices (default: one per core)")
+    define_study_flags(None, [])  # variants: empty = all of the study's
 
 
 if __name__ == "__main__":

@@ -18,10 +18,16 @@ import numpy as np
 from absl import app, flags, logging
 
 from experiments.configs.seed003_baseline import VARIANTS, get_config
-from experiments.study import define_study_flags, invocation, publish, require_known
+from experiments.study import (
+    define_study_flags,
+    invocation,
+    publish,
+    require_known,
+    run_or_load,
+)
 from jaxprior import runtime
 from jaxprior.data.sources import get_spec
-from jaxprior.train.multiseed import load_results, machine_description, run_study
+from jaxprior.train.multiseed import machine_description
 
 FLAGS = flags.FLAGS
 
@@ -49,9 +55,8 @@ def main(argv):
     runtime.configure_cpu_devices(FLAGS.cpu_devices)
     require_known(FLAGS.variants, VARIANTS)
     workdir, command = FLAGS.workdir, invocation("seed003")
-    run_study({name: get_config(name) for name in FLAGS.variants}, workdir, FLAGS.seeds,
-              command=command)
-    results = load_results(workdir, FLAGS.variants)
+    results = run_or_load({name: get_config(name) for name in FLAGS.variants}, workdir,
+                          FLAGS.seeds, command=command, report_only=FLAGS.report_only)
     shape_bias_figure(results).savefig(os.path.join(workdir, "shape_bias.png"), dpi=120,
                                        bbox_inches="tight")
     base = get_config()

@@ -30,15 +30,19 @@ import numpy as np
 from absl import app, flags, logging
 
 from experiments.configs.seed004_baseline import VARIANTS, get_config
-from experiments.study import define_study_flags, invocation, publish, require_known
+from experiments.study import (
+    define_study_flags,
+    invocation,
+    publish,
+    require_known,
+    run_or_load,
+)
 from jaxprior import runtime
 from jaxprior.metrics import shift as shift_metrics
 from jaxprior.train.loop import load_run
 from jaxprior.train.multiseed import (
     aggregate,
-    load_results,
     machine_description,
-    run_study,
 )
 
 FLAGS = flags.FLAGS
@@ -128,9 +132,8 @@ def main(argv):
     runtime.configure_cpu_devices(FLAGS.cpu_devices)
     require_known(FLAGS.variants, VARIANTS)
     workdir, command = FLAGS.workdir, invocation("seed004")
-    run_study({name: get_config(name) for name in FLAGS.variants}, workdir, FLAGS.seeds,
-              command=command)
-    results = load_results(workdir, FLAGS.variants)
+    results = run_or_load({name: get_config(name) for name in FLAGS.variants}, workdir,
+                          FLAGS.seeds, command=command, report_only=FLAGS.report_only)
     curves = add_robustness(results, workdir, num_images=FLAGS.eval_images)
     figure(curves).savefig(os.path.join(workdir, "robustness_curves.png"), dpi=120)
     base = get_config("baseline")

@@ -9,7 +9,7 @@ import sys
 
 from absl import app, flags
 
-from jaxprior.train.multiseed import write_comparison
+from jaxprior.train.multiseed import load_results, run_study, write_comparison
 
 
 def require_known(given, known, *, what: str = "variants") -> None:
@@ -33,9 +33,20 @@ def publish(workdir: str, results: dict, metrics, *, title: str, intro: str,
     return table
 
 
-def define_study_flags(workdir: str, variants) -> None:
+def run_or_load(configs: dict, workdir: str, seeds, *, command: str, report_only: bool
+                ) -> dict[str, dict]:
+    """Trains every variant of `configs` over `seeds` (resuming finished work), unless
+    `report_only`; returns the results of the variants that have finished."""
+    if not report_only:
+        run_study(configs, workdir, seeds, command=command)
+    return load_results(workdir, list(configs))
+
+
+def define_study_flags(workdir: str | None, variants) -> None:
     """The flags every variants-over-seeds driver takes (call from its define_flags)."""
-    flags.DEFINE_string("workdir", workdir, "output directory")
+    flags.DEFINE_string("workdir", workdir, "output directory", required=workdir is None)
     flags.DEFINE_list("seeds", ["0", "1", "2"], "seeds of every variant")
     flags.DEFINE_list("variants", list(variants), "variants to run")
     flags.DEFINE_integer("cpu_devices", None, "CPU devices (default: one per core)")
+    flags.DEFINE_bool("report_only", False, "train nothing: tabulate the variants that have "
+                      "finished (a results.json in the workdir), with each one's own seeds")

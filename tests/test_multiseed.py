@@ -5,6 +5,7 @@ import math
 
 import pytest
 
+from experiments.study import run_or_load
 from jaxprior.train import multiseed
 
 
@@ -38,6 +39,10 @@ def test_comparison_from_finished_variants_with_their_own_seeds(tmp_path):
             json.dumps({"metrics": stats, "seeds": seeds, "commit": "abc"}))
     results = multiseed.load_results(str(tmp_path), ["base", "missing", "prior"])
     assert list(results) == ["base", "prior"]
+    # A driver's --report_only: the finished variants, nothing trained (no config needed).
+    reported = run_or_load(dict.fromkeys(["base", "missing", "prior"]), str(tmp_path), [0],
+                           command="", report_only=True)
+    assert reported == results and not (tmp_path / "missing").exists()
     table = multiseed.write_comparison(str(tmp_path), results, ["test/accuracy"], title="T",
                                        intro="I")
     assert "| base | 0,1 | 0.8000 ± 0.1414 |" in table
