@@ -39,11 +39,12 @@ def test_conv_gradients(impl):
     check_grads(f, (x, w), order=1, modes=("rev",), atol=1e-2, rtol=1e-2)
 
 
-def test_auto_rule_uses_im2col_only_for_tiny_maps_and_stems_on_cpu():
+def test_auto_rule_uses_im2col_only_for_tiny_maps_stems_and_full_padding_on_cpu():
     assert choose_impl(2, 2, 512, (3, 3), backend="cpu") == "im2col"
     assert choose_impl(32, 32, 3, (3, 3), backend="cpu") == "im2col"
     assert choose_impl(32, 32, 16, (3, 3), backend="cpu") == "xla"
-    assert choose_impl(2, 2, 512, (3, 3), backend="gpu") == "xla"
+    assert choose_impl(32, 32, 16, (3, 3), backend="cpu", wider_than_same=True) == "im2col"
+    assert choose_impl(2, 2, 512, (3, 3), backend="gpu", wider_than_same=True) == "xla"
 
 
 def test_conv_errors_name_the_problem():
