@@ -13,6 +13,7 @@ from jaxprior.models import Conv, choose_impl, conv2d, create_model
 @pytest.mark.parametrize("shape,kernel,stride,padding", [
     ((2, 5, 5, 3), 3, 1, "SAME"), ((2, 6, 6, 4), 3, 2, "SAME"), ((1, 2, 2, 8), 3, 1, "SAME"),
     ((2, 7, 7, 2), 3, 2, "VALID"), ((2, 6, 6, 3), 5, 1, 1), ((2, 4, 4, 3), 1, 2, "VALID"),
+    ((2, 5, 5, 3), 3, 1, "FULL"), ((2, 6, 6, 2), 3, 2, "FULL"),
 ])
 def test_im2col_equals_xla_convolution(shape, kernel, stride, padding):
     rng = np.random.default_rng(0)
@@ -23,7 +24,7 @@ def test_im2col_equals_xla_convolution(shape, kernel, stride, padding):
     b = conv(x, w, stride=stride, padding=padding, impl="im2col")
     np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-5)
     # Our "SAME" is k // 2 zeros on every side (PyTorch's padding=k//2), not TF's SAME.
-    p = {"SAME": kernel // 2, "VALID": 0}.get(padding, padding)
+    p = {"SAME": kernel // 2, "VALID": 0, "FULL": kernel - 1}.get(padding, padding)
     pad = [(p, p)] * 2
     ref = jax.lax.conv_general_dilated(x, w, (stride, stride), pad,
                                        dimension_numbers=("NHWC", "HWIO", "NHWC"))

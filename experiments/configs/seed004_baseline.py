@@ -11,8 +11,9 @@ classes to disagree over.
   python -m experiments.run_seeds --config experiments/configs/seed004_baseline.py:blurpool_4 \
       --workdir runs/seed004/blurpool_4                                # one of them
 
-Runtime: not measured yet; the seed-000 baseline (same model, data and steps) takes
-about 1 minute per seed on a 2-core CPU. GPU not measured.
+Runtime on a 2-core CPU: full convolution about 13 minutes per seed (idle, commit
+4ffc44d); reflect and circular padding 5-9 minutes per seed on a CPU shared with another
+study (their ``train_time_s``); the rest not recorded. GPU not measured.
 """
 
 from experiments.configs.seed000_baseline import get_config as seed000_baseline
