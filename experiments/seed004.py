@@ -17,8 +17,9 @@ and the workdir gets results.md / results.json (mean ± std over seeds) and
 robustness_curves.png (both curves, mean ± std). Every run and every evaluation is kept
 (``<variant>/seed_<s>/robustness.json``) and not redone.
 
-Runtime: not measured yet (the seed-000 baseline, same model and data, takes about 1
-minute per seed on a 2-core CPU).
+Runtime on a 2-core CPU: see ``experiments/configs/seed004_baseline.py`` (full
+convolution, the slowest variant, about 13 minutes per seed); the robustness evaluation
+adds up to 6 minutes per run.
 """
 
 import json
