@@ -9,7 +9,8 @@ results.json (clean accuracy, worst group of ``test_shift``, shape bias on
 ``test_conflict``: mean ± std over seeds) and shape_bias.png, Geirhos et al.'s per-class
 plot with the paper's human and ResNet-50 values as reference lines.
 
-Runtime: not measured yet.
+Runtime on a 2-core CPU: about 3.7 minutes of training and 1 minute of evaluation per
+run, 69 minutes for the 15 runs (commit 4ffc44d). GPU not measured.
 """
 
 import os

@@ -21,7 +21,8 @@ another: shape bias).
   python -m experiments.run_seeds --config experiments/configs/seed003_baseline.py:jigsaw \
       --workdir runs/seed003/jigsaw                                    # one of them
 
-Runtime: not measured yet.
+Runtime on a 2-core CPU: about 3.7 minutes of training and 1 minute of evaluation per
+run, 69 minutes for the 15 runs (commit 4ffc44d). GPU not measured.
 """
 
 from experiments.configs import variants
