@@ -93,7 +93,7 @@ def _flat(config):
     return _flat_keys(config.to_dict())
 
 
-@pytest.mark.parametrize("name", ["texture", "mixstyle", "dann", "jigsaw"])
+@pytest.mark.parametrize("name", ["texture", "mixstyle", "dann", "dann_low_weight", "jigsaw"])
 def test_every_study_variant_is_the_baseline_with_one_remedy(name):
     from experiments.configs.seed003_baseline import get_config
     from jaxprior.train.config import validate_config
@@ -103,7 +103,8 @@ def test_every_study_variant_is_the_baseline_with_one_remedy(name):
     base, mine = _flat(get_config("baseline")), _flat(c)
     changed = {k.split(".")[0] for k in set(base) | set(mine) if base.get(k) != mine.get(k)}
     assert changed == {{"texture": "texture_randomization", "mixstyle": "model",
-                        "dann": "aux_heads", "jigsaw": "jigsaw"}[name]}
+                        "dann": "aux_heads", "dann_low_weight": "aux_heads",
+                        "jigsaw": "jigsaw"}[name]}
     assert "test_conflict" in c.eval_splits and c.label_key == "species"
     with pytest.raises(ValueError, match="unknown seed-003 variant 'stylize'"):
         get_config("stylize")

@@ -9,7 +9,9 @@ training images, 64x64, 200 steps), with one shape-bias remedy or none.
               alpha = 0.1 (Zhou et al. 2021)
   dann        a domain head on the pooled features behind a gradient reversal layer,
               domains = the 5 backgrounds, lambda on the DANN schedule (Ganin & Lempitsky
-              2015; seed 003 via Brochu 2019)
+              2015; seed 003 via Brochu 2019); diverges at this weight (1.0), see
+              experiments/results/seed003/README.md
+  dann_low_weight  the same with the domain loss weighted 0.1
   jigsaw      JiGen: 3x3 puzzles from 30 max-Hamming permutations, unshuffled with
               probability 0.7, jigsaw weight 0.7, class loss on unshuffled images
 
@@ -34,6 +36,9 @@ VARIANTS = {
     "mixstyle": {"model_kwargs": {"mixstyle": 0.5, "mixstyle_alpha": 0.1}},
     "dann": {"aux_heads": {"domain": {"label_key": "background", "gradient_reversal": True,
                                       "weight": 1.0}}},
+    "dann_low_weight": {"aux_heads": {"domain": {"label_key": "background",
+                                                 "gradient_reversal": True,
+                                                 "weight": 0.1}}},
     "jigsaw": {"jigsaw": {"weight": 0.7, "grid": 3, "num_permutations": 30,
                           "unshuffled_prob": 0.7}},
 }
