@@ -10,7 +10,7 @@ results.json (clean accuracy, worst group of ``test_shift``, shape bias on
 plot with the paper's human and ResNet-50 values as reference lines.
 
 Runtime on a 2-core CPU: about 3.7 minutes of training and 1 minute of evaluation per
-run, 69 minutes for the 15 runs (commit 4ffc44d). GPU not measured.
+run, about 80 minutes for the 18 runs (commits 4ffc44d, f488fd7). GPU not measured.
 """
 
 import os
