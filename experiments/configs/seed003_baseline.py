@@ -30,15 +30,19 @@ run, about 80 minutes for the 18 runs (commits 4ffc44d, f488fd7). GPU not measur
 from experiments.configs import variants
 from experiments.configs.seed000_baseline import get_config as seed000_baseline
 
+
+def _dann(*, weight: float) -> dict:
+    """A domain-adversarial head on the background, its loss weighted `weight`."""
+    return {"aux_heads": {"domain": {"label_key": "background", "gradient_reversal": True,
+                                     "weight": weight}}}
+
+
 VARIANTS = {
     "baseline": {},
     "texture": {"texture_randomization": {"p": 0.5}},
     "mixstyle": {"model_kwargs": {"mixstyle": 0.5, "mixstyle_alpha": 0.1}},
-    "dann": {"aux_heads": {"domain": {"label_key": "background", "gradient_reversal": True,
-                                      "weight": 1.0}}},
-    "dann_low_weight": {"aux_heads": {"domain": {"label_key": "background",
-                                                 "gradient_reversal": True,
-                                                 "weight": 0.1}}},
+    "dann": _dann(weight=1.0),
+    "dann_low_weight": _dann(weight=0.1),
     "jigsaw": {"jigsaw": {"weight": 0.7, "grid": 3, "num_permutations": 30,
                           "unshuffled_prob": 0.7}},
 }
