@@ -23,8 +23,8 @@ from tables import publish
 
 from jaxprior.layers.conv import choose_impl, conv2d
 
-# (batch, map size, channels, padding): the ResNet-20 stages of the seed-004 study at 64x64
-# input (maps 40 -> 20 -> 10 after the stem under FULL padding), SAME and FULL each.
+# (batch, map size, channels, padding), SAME and FULL each: a large map (where the FULL
+# kernel gradient is slow on XLA:CPU), a mid-sized map, and a tiny one (XLA:CPU's slow case).
 CASES = [(batch, size, channels, padding)
          for batch, size, channels in ((128, 40, 32), (128, 16, 16), (32, 2, 512))
          for padding in ("SAME", "FULL")]

@@ -1,12 +1,12 @@
 """Convolution with a fast path for XLA:CPU, padding modes (zero, reflect, circular,
 full), and the helpers a backbone needs to switch between them.
 
-XLA:CPU's convolution is pathologically slow on tiny spatial maps (measured with jax
-0.10.2 on a 2-core AMD EPYC: a 3x3 SAME conv on a 2x2x512 map, batch 32, forward plus
-gradient, 581 ms; as patches + matmul, 8 ms). :func:`conv2d` therefore lowers a
-convolution either to ``lax.conv_general_dilated`` or to an im2col matmul, per shape,
-by the measured rule in :func:`choose_impl` (the plain-XLA column of
-``benchmarks/step_time.py`` shows what it saves).
+XLA:CPU's convolution is pathologically slow on tiny spatial maps (jax 0.10.2, 2-core
+x86-64 CPU: a 3x3 SAME conv on a 2x2x512 map, batch 32, forward plus gradient, 821 ms;
+as patches + matmul, 14 ms; ``benchmarks/conv_lowering.py``). :func:`conv2d` therefore
+lowers a convolution either to ``lax.conv_general_dilated`` or to an im2col matmul, per
+shape, by the measured rule in :func:`choose_impl` (the plain-XLA column of
+``benchmarks/step_time.py`` shows what it saves in whole train steps).
 On GPU/TPU the rule always picks XLA's convolution.
 """
 
@@ -43,8 +43,9 @@ def choose_impl(height: int, width: int, in_features: int, kernel_size: tuple[in
     im2col (patches + one matmul) wins on maps of at most 4x4 outputs (XLA:CPU's slow
     case), on stems with at most 3 input channels, and on padding wider than SAME
     (full convolution: XLA:CPU's kernel gradient is slow there; a 3x3 FULL conv on a
-    40x40x32 map, batch 128, forward plus gradient, 2961 ms against 424 ms as im2col,
-    jax 0.10.2, 2-core AMD EPYC); XLA's convolution elsewhere.
+    40x40x32 map, batch 128, forward plus gradient, 3428 ms against 437 ms as im2col,
+    jax 0.10.2, 2-core x86-64 CPU); XLA's convolution elsewhere. The measurements:
+    ``python benchmarks/conv_lowering.py`` (``benchmarks/results/conv_lowering_cpu.md``).
     """
     backend = backend or jax.default_backend()
     if backend != "cpu":
