@@ -12,7 +12,8 @@ known-class accuracy and unknown rejection (AUROC, FPR at 95% TPR) of the baseli
 the other studies' priors.
 
 Each writes results.md / results.json (mean ± std over seeds) into its workdir.
-Runtime: not measured yet.
+Runtime on a 2-core CPU: localisation 37 minutes (9 runs), open_set about 95 minutes
+(24 runs); see the configs.
 """
 
 import importlib
