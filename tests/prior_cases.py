@@ -45,13 +45,11 @@ def gain(c):
 
 
 def mask_head(c):
-    _kw(c, mask_head=8)
-    c.priors.mask_head.update(weight=1.0, mask_key="head_mask")
+    c.priors.mask_head.update(weight=1.0, width=8, mask_key="head_mask")
 
 
 def detection(c):
-    _kw(c, detection_head=8, detection_levels=2, detection_anchors=6)
-    c.priors.detection.weight = 1.0
+    c.priors.detection.update(weight=1.0, width=8, levels=2)
 
 
 def two_stream(c):
@@ -66,7 +64,7 @@ def two_stream_separate_sum_cam(c):
 
 
 def aux_heads(c):
-    c.aux_heads = {
+    c.priors.aux_heads.heads = {
         "species": {"label_key": "species", "exclude_classes": (0,), "weight": 1.0},
         "family": {"label_key": "species", "class_map": FAMILY, "exclude_classes": (0,),
                    "weight": 0.5}}
@@ -74,13 +72,13 @@ def aux_heads(c):
 
 def dann(c):
     c.label_key = "species"
-    c.aux_heads = {"domain": {"label_key": "background", "gradient_reversal": True,
+    c.priors.aux_heads.heads = {"domain": {"label_key": "background", "gradient_reversal": True,
                               "weight": 1.0}}
 
 
 def texture(c):
     c.label_key = "species"
-    c.texture_randomization.p = 0.5
+    c.priors.texture_randomization.p = 0.5
 
 
 def mixstyle(c):
@@ -89,20 +87,20 @@ def mixstyle(c):
 
 def jigsaw(c):
     c.label_key = "species"
-    c.jigsaw.update(weight=0.7, grid=2, num_permutations=6)
+    c.priors.jigsaw.update(weight=0.7, grid=2, num_permutations=6)
 
 
 def maxl_second(c):
-    c.maxl.update(enabled=True, psi=(2, 3))
+    c.priors.maxl.update(enabled=True, psi=(2, 3))
 
 
 def maxl_first(c):
-    c.maxl.update(enabled=True, psi=(3,), order="first")
+    c.priors.maxl.update(enabled=True, psi=(3,), order="first")
 
 
 def open_set(c):
     c.label_key = "species"
-    c.open_set.unknown_species = (1, 6)
+    c.priors.open_set.unknown_species = (1, 6)
 
 
 def blurpool(c):
@@ -120,7 +118,7 @@ def full_conv(c):
 def vgg_aux(c):
     c.model.name = "vgg16_bn"
     c.model.kwargs = {"width_multiplier": 0.0625, "head_width": 16}
-    c.aux_heads = {"species": {"label_key": "species", "weight": 1.0}}
+    c.priors.aux_heads.heads = {"species": {"label_key": "species", "weight": 1.0}}
 
 
 def pretrain_source(c):
@@ -128,11 +126,11 @@ def pretrain_source(c):
 
 
 def pretrained_frozen(c):
-    c.init.freeze_backbone = True
+    c.priors.pretrained.freeze_backbone = True
 
 
 def pretrained_finetuned(c):
-    c.init.backbone_lr_scale = 0.1
+    c.priors.pretrained.backbone_lr_scale = 0.1
 
 
 CASES = {f.__name__: f for f in (
@@ -162,7 +160,7 @@ def trajectory(name: str, data_dir: str, workdir: str) -> list[dict]:
             run_steps(trainer, 3)
             trainer.checkpointer.save(3, trainer.state)
             trainer.checkpointer.close()
-        c.init.checkpoint = source
+        c.priors.pretrained.checkpoint = source
     CASES[name](c)
     trainer = Trainer(c, os.path.join(workdir, name))
     metrics = run_steps(trainer, STEPS)

@@ -28,7 +28,7 @@ def run_steps(trainer, n):
     it = trainer.train_iterator()
     out = []
     for step in range(n):
-        batch = trainer._device_batch(next(it), f"step {step}")
+        batch = trainer.device_batch(next(it), f"step {step}")
         trainer.state, metrics = trainer.train_step(trainer.state, batch)
         out.append(jax.device_get(metrics))
     return out

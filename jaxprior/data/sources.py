@@ -58,6 +58,18 @@ class DatasetSpec:
                  "background": self.background_names}[kind]
         return names[index] if 0 <= index < len(names) else str(index)
 
+    def has_field(self, key: str) -> bool:
+        """Whether the dataset annotates `key` (masks and boxes are optional; every other
+        field of the common example is always there)."""
+        return {"bird_mask": self.has_masks, "head_mask": self.has_head_box,
+                "head_box": self.has_head_box}.get(key, True)
+
+    def require_field(self, key: str, who: str) -> None:
+        """A ValueError naming `who` when the dataset does not annotate `key`."""
+        if not self.has_field(key):
+            raise ValueError(f"{who} needs {key!r}, which dataset {self.name!r} does not "
+                             "annotate")
+
 
 def _resize(array: np.ndarray, size: int, resample) -> np.ndarray:
     if array.shape[0] == size and array.shape[1] == size:

@@ -1,23 +1,23 @@
-"""A backbone with classifier heads, a class activation map and an optional
-training-only mask decoder: the structure every jaxprior model shares.
+"""A backbone with a classifier head, a class activation map and branches: the
+structure every jaxprior model shares; and the mask decoder a branch can be.
 
 ``Classifier(x) -> (logits, aux)`` with
 
 * ``aux["features"]`` [B, H, W, D]: the backbone's last feature map;
 * ``aux["pooled"]`` [B, D]: its spatial mean, which the heads read;
-* ``aux["heads"]``: logits of the auxiliary heads, by name;
 * ``aux["cam"]`` [B, H, W, C]: the main head's class activation map, when the main head
   is a single Dense layer (then ``mean_hw(cam) + bias == logits``);
-* ``aux["mask_logits"]`` [B, H*u, W*u, 1]: the mask decoder's output, when there is one;
-* ``aux["detection"]``: the detection branch's per-level (class logits, box deltas), when
-  there is one (:class:`jaxprior.models.localisation.DetectionBranch`; backbones that
-  can return every stage, i.e. the ResNets).
+* ``aux["branches"]``: each branch's output, by name (auxiliary heads' logits, a mask
+  decoder's logits, a detection branch's per-level predictions; see
+  :mod:`jaxprior.models.branches`).
 
 What a loss does not read costs nothing: the inference function returns the logits only,
-and XLA removes the CAM and the decoder from it.
+and XLA removes the CAM and the training-only branches from it.
 """
 
 from __future__ import annotations
+
+from collections.abc import Mapping
 
 import jax
 import jax.numpy as jnp
@@ -25,8 +25,13 @@ from flax import nnx
 
 from jaxprior.layers.conv import Conv
 from jaxprior.losses.cam import class_activation_map
-from jaxprior.models.heads import Heads
-from jaxprior.models.localisation import DetectionBranch
+from jaxprior.models.branches import (
+    BackboneInfo,
+    Branch,
+    build_order,
+    check_branches,
+    dense_head,
+)
 
 
 class MaskDecoder(nnx.Module):
@@ -54,49 +59,58 @@ class MaskDecoder(nnx.Module):
 
 
 class Classifier(nnx.Module):
-    """``backbone`` (images -> feature map [B,H,W,D]) + heads on the pooled features."""
+    """``backbone`` (images -> feature map [B,H,W,D]) + a main head on the pooled features
+    and the given branches (:mod:`jaxprior.models.branches`)."""
 
     def __init__(self, backbone: nnx.Module, num_features: int, num_classes: int, *,
-                 aux_heads: dict[str, int] | None = None, head_hidden: int = 0,
-                 mask_head: int = 0, mask_upsample: int = 2, detection_head: int = 0,
-                 detection_levels: int = 2, detection_anchors: int = 6,
-                 detection_neck: bool = True, rngs: nnx.Rngs):
+                 head_hidden: int = 0, branches: Mapping[str, Branch] | None = None,
+                 rngs: nnx.Rngs):
         if num_classes <= 0:
             raise ValueError(f"num_classes must be positive, got {num_classes}")
-        stages = getattr(backbone, "stage_features", ())
-        if detection_head and not 1 <= detection_levels <= len(stages):
-            raise ValueError(f"detection_levels must be in 1..{len(stages)} (the stages this "
-                             f"backbone returns), got {detection_levels}")
-        self.detection = (DetectionBranch(stages[-detection_levels:], width=detection_head,
-                                          num_anchors=detection_anchors,
-                                          top_down=detection_neck, rngs=rngs)
-                          if detection_head else None)
+        branches = check_branches(branches)
+        stages = tuple(getattr(backbone, "stage_features", ()))
+        if build_order(branches, "stages") and not stages:
+            raise ValueError(f"branches {build_order(branches, 'stages')} read the backbone's "
+                             f"stages; {type(backbone).__name__} does not return them")
+        info = BackboneInfo(num_features, stages, head_hidden)
+        built = {name: branches[name].build(info, rngs)
+                 for name in build_order(branches, "stages")}
         self.backbone = backbone
-        self.heads = Heads(num_features, num_classes, aux_heads=aux_heads, hidden=head_hidden,
-                           rngs=rngs)
-        self.mask_decoder = (MaskDecoder(num_features, mask_head, upsample=mask_upsample,
-                                         rngs=rngs) if mask_head else None)
+        self.head = dense_head(num_features, num_classes, hidden=head_hidden, rngs=rngs)
+        for reads in ("pooled", "features"):
+            built.update({name: branches[name].build(info, rngs)
+                          for name in build_order(branches, reads)})
+        self.branches = nnx.Dict({name: built[name] for name in branches})
+        self.reads = {name: b.reads for name, b in branches.items()}
         self.num_features = num_features
 
+    def _reading(self, reads: str) -> list[str]:
+        return [name for name, r in self.reads.items() if r == reads]
+
     def __call__(self, x: jax.Array) -> tuple[jax.Array, dict]:
-        if self.detection is None:
+        if "stages" not in self.reads.values():
             return self.classify(self.backbone(x))
         stages = self.backbone(x, all_stages=True)
-        logits, aux = self.classify(stages[-1])
-        aux["detection"] = self.detection(stages[-self.detection.num_levels:])
-        return logits, aux
+        return self.classify(stages[-1], stages=stages)
 
     def classify(self, features: jax.Array, pooled: jax.Array | None = None,
-                 cam_features: jax.Array | None = None) -> tuple[jax.Array, dict]:
-        """Heads, CAM and decoder on a feature map (``pooled`` overrides its mean)."""
+                 cam_features: jax.Array | None = None, stages: list | None = None
+                 ) -> tuple[jax.Array, dict]:
+        """Main head, CAM and branches on a feature map (``pooled`` overrides its mean)."""
         pooled = jnp.mean(features, axis=(1, 2)) if pooled is None else pooled
-        logits, aux_logits = self.heads(pooled)
-        aux = {"features": features, "pooled": pooled, "heads": aux_logits}
-        if isinstance(self.heads.main, nnx.Linear):
-            kernel = self.heads.main.kernel[...]
+        inputs = {"pooled": pooled, "features": features, "stages": stages}
+        # Evaluated in a fixed order (pooled-feature branches, the main head, the CAM, then
+        # the rest), which fixes the order their gradients add up in.
+        outputs = {name: self.branches[name](pooled) for name in self._reading("pooled")}
+        logits = self.head(pooled)
+        aux = {"features": features, "pooled": pooled}
+        if isinstance(self.head, nnx.Linear):
+            kernel = self.head.kernel[...]
             aux["cam"] = class_activation_map(
                 features if cam_features is None else cam_features,
                 kernel[:features.shape[-1]])
-        if self.mask_decoder is not None:
-            aux["mask_logits"] = self.mask_decoder(features)
+        for reads in ("features", "stages"):
+            outputs.update({name: self.branches[name](inputs[reads])
+                            for name in self._reading(reads)})
+        aux["branches"] = {name: outputs[name] for name in self.reads}
         return logits, aux

@@ -8,7 +8,7 @@ torchvision's ResNet-18/34 layout is ``resnet18(num_classes=..., stem="imagenet"
   layer{s}.{i}.conv{1,2}.weight       -> backbone/blocks/{n}/conv{1,2}/kernel
   layer{s}.{i}.bn{1,2}.*              -> backbone/blocks/{n}/bn{1,2}/*
   layer{s}.{i}.downsample.{0,1}.*     -> backbone/blocks/{n}/proj, proj_bn
-  fc.weight [C,D], fc.bias            -> heads/main/kernel [D,C], heads/main/bias
+  fc.weight [C,D], fc.bias            -> head/kernel [D,C], head/bias
 
 where n counts blocks across stages. Values may be torch tensors or numpy arrays.
 """
@@ -35,7 +35,7 @@ def _numpy(value) -> np.ndarray:
 def _target(name: str, block_index: dict[tuple[int, int], int]) -> tuple[tuple[str, ...], str]:
     """torchvision key -> (path in the NNX model, kind of array)."""
     if name.startswith("fc."):
-        return ("heads", "main", "kernel" if name.endswith("weight") else "bias"), "fc"
+        return ("head", "kernel" if name.endswith("weight") else "bias"), "fc"
     m = re.fullmatch(r"(conv1|bn1)\.(\w+)", name)
     if m:
         if m[1] == "conv1":

@@ -1,4 +1,4 @@
-"""A one-stage detection branch (seed 002): an FPN-style neck over backbone stages and a
+"""A one-stage detection branch: an FPN-style neck over backbone stages and a
 RetinaNet-style head shared by the levels, predicting per anchor K class logits and four
 box deltas. On a classifier it is a training-only localisation prior (the inference
 function returns the logits only, so XLA drops it); its predictions are decoded by
@@ -76,8 +76,9 @@ class DetectionBranch(nnx.Module):
         self.num_levels = len(in_features)
 
     def __call__(self, maps: Sequence[jax.Array]) -> tuple[tuple[jax.Array, jax.Array], ...]:
+        """`maps`: the backbone's stage outputs; the last ``num_levels`` are read."""
         out = []
-        for m in self.neck(maps):
+        for m in self.neck(list(maps)[-self.num_levels:]):
             y = m
             for conv in self.tower:
                 y = nnx.relu(conv(y))

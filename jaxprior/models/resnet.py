@@ -6,20 +6,19 @@ torchvision layout, 7x7/2 conv + 3x3/2 max-pool, whose weights ``jaxprior.models
 loads) are presets: a :class:`ResNetBackbone` inside a :class:`~jaxprior.models.Classifier`.
 Projection shortcuts (1x1 conv + BN) wherever the shape changes.
 
-Seed-004 options: ``antialias=k`` (Zhang 2019's placement: a strided 3x3 conv becomes
+Translation and position options: ``antialias=k`` (Zhang 2019's placement: a strided 3x3 conv becomes
 conv stride 1 + BlurPool, a strided shortcut BlurPool then 1x1 conv, the stem max-pool
 max-pool stride 1 + BlurPool; filter size k) and ``padding_mode`` for every conv
 ("zero", "reflect", "circular", or "full" convolution, whose identity branches are
 zero-padded to the growing maps as in Kayhan & van Gemert 2020), and ``coordconv=True``
 (the stem convolution also sees CoordConv's x and y channels, Liu et al. 2018).
 
-Seed-003 option: ``mixstyle=p`` mixes feature statistics between examples after the first
+Shape-bias option: ``mixstyle=p`` mixes feature statistics between examples after the first
 two stages with probability p during training (MixStyle, Zhou et al. 2021; alpha
 ``mixstyle_alpha``), a no-op at inference.
 
-Seed-002 option: ``detection_head=width`` adds a one-stage detection branch (FPN neck +
-shared head, ``detection_anchors`` per cell) on the last ``detection_levels`` stages;
-``detection_neck=False`` keeps only the FPN's lateral projections (no top-down pathway).
+Branches (auxiliary heads, a mask decoder, a detection branch on the stages) are given
+as ``branches={name: Branch}`` (:mod:`jaxprior.models.branches`).
 """
 
 from __future__ import annotations
@@ -136,19 +135,13 @@ class ResNetBackbone(nnx.Module):
 def resnet(*, num_classes: int, stage_sizes, widths, stem_width: int, stem_stride: int = 1,
            stem: str = "cifar", conv_impl: str = "auto", antialias: int = 0,
            padding_mode: str = "zero", coordconv: bool = False, mixstyle: float = 0.0,
-           mixstyle_alpha: float = 0.1, aux_heads=None, mask_head: int = 0,
-           mask_upsample: int = 2, detection_head: int = 0, detection_levels: int = 2,
-           detection_anchors: int = 6, detection_neck: bool = True,
-           rngs: nnx.Rngs) -> Classifier:
+           mixstyle_alpha: float = 0.1, branches=None, rngs: nnx.Rngs) -> Classifier:
     backbone = ResNetBackbone(stage_sizes=stage_sizes, widths=widths, stem_width=stem_width,
                               stem_stride=stem_stride, stem=stem, conv_impl=conv_impl,
                               antialias=antialias, padding_mode=padding_mode,
                               coordconv=coordconv, mixstyle=mixstyle,
                               mixstyle_alpha=mixstyle_alpha, rngs=rngs)
-    return Classifier(backbone, backbone.num_features, num_classes, aux_heads=aux_heads,
-                      mask_head=mask_head, mask_upsample=mask_upsample,
-                      detection_head=detection_head, detection_levels=detection_levels,
-                      detection_anchors=detection_anchors, detection_neck=detection_neck,
+    return Classifier(backbone, backbone.num_features, num_classes, branches=branches,
                       rngs=rngs)
 
 

@@ -1,4 +1,4 @@
-"""Input prior (seed 000): the part you believe matters is fed as a second input.
+"""Input prior: the part you believe matters is fed as a second input.
 
 A two-stream model sees the whole image and a crop of the head box, each through a
 backbone (shared weights or separate), and fuses the pooled features late ("concat" or
@@ -58,7 +58,7 @@ class TwoStream(nnx.Module):
     input_keys = ("head_box",)  # batch fields the train/eval steps pass after the image
 
     def __init__(self, *, num_classes: int, backbone_kwargs: dict, shared: bool = True,
-                 fusion: str = "concat", crop_size: int = 32, aux_heads=None,
+                 fusion: str = "concat", crop_size: int = 32, branches=None,
                  rngs: nnx.Rngs):
         if fusion not in FUSIONS:
             raise ValueError(f"TwoStream: fusion must be one of {FUSIONS}, got {fusion!r}")
@@ -66,31 +66,36 @@ class TwoStream(nnx.Module):
         self.head_backbone = None if shared else ResNetBackbone(rngs=rngs, **backbone_kwargs)
         d = backbone.num_features
         self.classifier = Classifier(backbone, 2 * d if fusion == "concat" else d, num_classes,
-                                     aux_heads=aux_heads, rngs=rngs)
+                                     branches=branches, rngs=rngs)
         self.fusion, self.crop_size = fusion, crop_size
 
     @property
-    def heads(self):
-        return self.classifier.heads
+    def head(self):
+        return self.classifier.head
 
     def __call__(self, x: jax.Array, head_box: jax.Array) -> tuple[jax.Array, dict]:
-        features = self.classifier.backbone(x)
+        stages = None
+        if "stages" in self.classifier.reads.values():
+            stages = self.classifier.backbone(x, all_stages=True)
+            features = stages[-1]
+        else:
+            features = self.classifier.backbone(x)
         crops = crop_boxes(x, head_box, self.crop_size)
         head_net = self.classifier.backbone if self.head_backbone is None else self.head_backbone
         head_features = head_net(crops)
         pg, ph = jnp.mean(features, axis=(1, 2)), jnp.mean(head_features, axis=(1, 2))
         fused = jnp.concatenate([pg, ph], -1) if self.fusion == "concat" else pg + ph
-        logits, aux = self.classifier.classify(features, pooled=fused)
+        logits, aux = self.classifier.classify(features, pooled=fused, stages=stages)
         aux["head_features"] = head_features
         return logits, aux
 
 
 def two_stream(*, num_classes: int, width: int = 16, stage_sizes=(3, 3, 3), stem_stride=1,
                shared: bool = True, fusion: str = "concat", crop_size: int = 32,
-               conv_impl: str = "auto", aux_heads=None, rngs: nnx.Rngs) -> TwoStream:
+               conv_impl: str = "auto", branches=None, rngs: nnx.Rngs) -> TwoStream:
     """Two ResNet-20-like streams (image, head crop) by default."""
     n = len(stage_sizes)
     backbone_kwargs = dict(stage_sizes=stage_sizes, widths=tuple(width * 2**i for i in range(n)),
                            stem_width=width, stem_stride=stem_stride, conv_impl=conv_impl)
     return TwoStream(num_classes=num_classes, backbone_kwargs=backbone_kwargs, shared=shared,
-                     fusion=fusion, crop_size=crop_size, aux_heads=aux_heads, rngs=rngs)
+                     fusion=fusion, crop_size=crop_size, branches=branches, rngs=rngs)

@@ -53,9 +53,8 @@ class VGGBackbone(nnx.Module):
         return y
 
 
-def vgg16_bn(*, num_classes: int, head_width: int = 512, aux_heads=None, mask_head: int = 0,
-             mask_upsample: int = 2, rngs: nnx.Rngs, **backbone_kwargs) -> Classifier:
+def vgg16_bn(*, num_classes: int, head_width: int = 512, branches=None, rngs: nnx.Rngs,
+             **backbone_kwargs) -> Classifier:
     backbone = VGGBackbone(rngs=rngs, **backbone_kwargs)
-    return Classifier(backbone, backbone.num_features, num_classes, aux_heads=aux_heads,
-                      head_hidden=head_width, mask_head=mask_head, mask_upsample=mask_upsample,
-                      rngs=rngs)
+    return Classifier(backbone, backbone.num_features, num_classes, head_hidden=head_width,
+                      branches=branches, rngs=rngs)

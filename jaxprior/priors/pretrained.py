@@ -1,4 +1,4 @@
-"""Pretrained-backbone prior (seed 000): start from a backbone trained on another task.
+"""Pretrained-backbone prior: start from a backbone trained on another task.
 
 A jaxprior run (say, all-species classification on the synthetic birds) leaves orbax
 checkpoints; :func:`restore_backbone` copies the *backbone* parameters and BatchNorm
@@ -16,6 +16,9 @@ import os
 import jax
 import numpy as np
 import orbax.checkpoint as ocp
+from ml_collections import config_dict
+
+from jaxprior.priors.base import Prior, register
 
 BACKBONE_KEYS = ("backbone", "head_backbone")
 
@@ -50,12 +53,12 @@ def load_checkpoint_state(checkpoint: str) -> dict:
     if os.path.isdir(os.path.join(directory, "checkpoints")):
         directory = os.path.join(directory, "checkpoints")
     if not os.path.isdir(directory):
-        raise ValueError(f"init.checkpoint: no such directory {checkpoint!r}")
+        raise ValueError(f"priors.pretrained.checkpoint: no such directory {checkpoint!r}")
     manager = ocp.CheckpointManager(directory,
                                     item_handlers={"state": ocp.StandardCheckpointHandler()})
     step = manager.latest_step()
     if step is None:
-        raise ValueError(f"init.checkpoint: no checkpoint in {directory!r}")
+        raise ValueError(f"priors.pretrained.checkpoint: no checkpoint in {directory!r}")
     restored = manager.restore(step, args=ocp.args.Composite(state=ocp.args.StandardRestore()))
     manager.close()
     return restored["state"]
@@ -89,11 +92,11 @@ def restore_backbone(params, model_state, checkpoint: str):
             if sub is None:
                 return leaf
             if sub not in source:
-                raise ValueError(f"init.checkpoint: the checkpoint's backbone has no "
+                raise ValueError(f"priors.pretrained.checkpoint: the checkpoint's backbone has no "
                                  f"{'/'.join(sub)} ({what}); is it the same architecture?")
             value = np.asarray(source[sub])
             if value.shape != leaf.shape:
-                raise ValueError(f"init.checkpoint: {'/'.join(sub)} has shape {value.shape} in "
+                raise ValueError(f"priors.pretrained.checkpoint: {'/'.join(sub)} has shape {value.shape} in "
                                  f"the checkpoint, {leaf.shape} in the model")
             restored += 1
             return jax.numpy.asarray(value, leaf.dtype)
@@ -103,6 +106,41 @@ def restore_backbone(params, model_state, checkpoint: str):
     params = fill(params, saved["params"], "params")
     model_state = fill(model_state, saved.get("model_state", {}), "model state")
     if restored == 0:
-        raise ValueError(f"init.checkpoint: the model has no backbone arrays to restore from "
+        raise ValueError(f"priors.pretrained.checkpoint: the model has no backbone arrays to restore from "
                          f"{checkpoint!r}")
     return params, model_state, restored
+
+
+@register("pretrained")
+class PretrainedBackbone(Prior):
+    """``checkpoint``: a jaxprior workdir (or its checkpoints/ dir) whose backbone
+    initialises this run's; ``freeze_backbone``: only the heads train;
+    ``backbone_lr_scale``: the backbone's learning rate relative to the heads'."""
+
+    defaults = {"checkpoint": config_dict.placeholder(str), "freeze_backbone": False, "backbone_lr_scale": 1.0}
+
+    @classmethod
+    def is_enabled(cls, cfg):
+        return bool(cfg.checkpoint)
+
+    @classmethod
+    def check_config(cls, cfg, config):
+        if cfg.backbone_lr_scale < 0:
+            raise ValueError(f"config.priors.pretrained.backbone_lr_scale must be >= 0, got "
+                             f"{cfg.backbone_lr_scale}")
+
+    def init_params(self, params, model_state):
+        params, model_state, self.restored = restore_backbone(params, model_state,
+                                                              self.cfg.checkpoint)
+        return params, model_state
+
+    def learning_rate_scales(self):
+        c = self.cfg
+        if c.freeze_backbone:
+            return backbone_labels, {"backbone": 0.0}
+        if c.backbone_lr_scale != 1.0:
+            return backbone_labels, {"backbone": c.backbone_lr_scale}
+        return None
+
+    def run_info(self):
+        return {"init_restored_arrays": self.restored}
