@@ -14,7 +14,7 @@ from jaxprior.data.synthetic_birds import FAMILY_OF_SPECIES
 from jaxprior.train import Trainer, train_and_evaluate
 from jaxprior.train.config import validate_config
 from jaxprior.train.loop import load_run
-from jaxprior.train.objectives import aux_head_specs, aux_head_term
+from jaxprior.priors.aux_heads import head_specs, head_term
 from tests.tiny_config import run_steps
 
 FAMILY = FAMILY_OF_SPECIES  # parrots (kakapo, kea, parakeet), larids, ducks, penguin, songbirds
@@ -63,15 +63,14 @@ def _specs(aux_heads):
     from jaxprior.train.config import base_config
 
     c = base_config()
-    c.aux_heads = aux_heads
+    c.priors.aux_heads.heads = aux_heads
     validate_config(c)
-    return aux_head_specs(c, num_species=10, num_classes=2)
+    return head_specs(c.priors.aux_heads.heads, num_species=10, num_classes=2)
 
 
 def test_aux_head_term_maps_classes_and_averages_over_kept_examples_only():
     spec = _specs({"family": {"class_map": FAMILY, "exclude_classes": (0,)}})["family"]
     assert spec["num_classes"] == 5 and spec["label_key"] == "species"
-    term = aux_head_term("family", spec)
     species = jnp.array([0, 3, 4, 9, 0])
     logits = jnp.asarray(np.random.default_rng(1).normal(size=(5, 5)), jnp.float32)
     families = jnp.array([0, 1, 1, 4, 0])
@@ -79,13 +78,12 @@ def test_aux_head_term_maps_classes_and_averages_over_kept_examples_only():
     expected = float(ce[1:4].mean())  # the two kakapos are excluded
 
     def value(z):
-        return term(None, {"heads": {"family": z}}, {"species": species}, None)
+        return head_term("family", spec, z, {"species": species})
 
     np.testing.assert_allclose(value(logits), expected, rtol=1e-6)
     grads = jax.grad(value)(logits)
     np.testing.assert_array_equal(grads[jnp.array([0, 4])], 0.0)
-    unknown = term(None, {"heads": {"family": logits}}, {"species": -jnp.ones(5, jnp.int32)},
-                   None)
+    unknown = head_term("family", spec, logits, {"species": -jnp.ones(5, jnp.int32)})
     assert float(unknown) == 0.0  # no known label: nothing counted, no NaN
 
 
@@ -103,7 +101,7 @@ def test_bad_aux_head_configs_raise(aux_heads, match):
 
 @pytest.mark.slow  # a trainer compile; the term itself is unit-tested above
 def test_aux_heads_train_and_their_terms_add_up(tiny_config, tmp_path):
-    tiny_config.aux_heads = {
+    tiny_config.priors.aux_heads.heads = {
         "species": {"exclude_classes": (0,), "weight": 0.5},
         "family": {"class_map": FAMILY, "exclude_classes": (0,), "weight": 0.25}}
     trainer = Trainer(tiny_config, str(tmp_path))
@@ -114,29 +112,28 @@ def test_aux_heads_train_and_their_terms_add_up(tiny_config, tmp_path):
 
 
 def test_maxl_config_errors_and_psi_broadcast(tiny_config, tmp_path):
-    from jaxprior.meta.training import MaxlRun
+    from jaxprior.train import build_run
 
-    tiny_config.maxl.enabled = True
-    assert tiny_config.maxl.psi == (5,)  # MAXL's default, for every primary class
-    assert MaxlRun(tiny_config, num_classes=2).psi == (5, 5)
-    tiny_config.maxl.psi = (5, 5, 5)
+    m = tiny_config.priors.maxl
+    m.enabled = True
+    assert m.psi == (5,)  # MAXL's default, for every primary class
+    assert build_run(tiny_config).priors[-1].psi == (5, 5)
+    m.psi = (5, 5, 5)
     with pytest.raises(ValueError, match="psi has 3 entries; the primary task has 2 classes"):
         Trainer(tiny_config, str(tmp_path))
-    tiny_config.maxl.psi = (5, 5)
-    tiny_config.priors.cam.weight = 1.0
-    with pytest.raises(ValueError, match="cannot be combined with priors"):
-        validate_config(tiny_config)
-    tiny_config.priors.cam.weight = 0.0
-    tiny_config.maxl.order = "third"
+    m.psi = (5, 5)
+    for prior in ("cam", "jigsaw"):
+        tiny_config.priors[prior].weight = 1.0
+        with pytest.raises(ValueError, match=rf"cannot be combined with \['priors.{prior}'\]"):
+            validate_config(tiny_config)
+        tiny_config.priors[prior].weight = 0.0
+    m.order = "third"
     with pytest.raises(ValueError, match=r"maxl\.order must be one of"):
         validate_config(tiny_config)
 
 
 def test_maxl_run_logs_label_statistics_evaluates_and_resumes(tiny_config, tmp_path):
-    tiny_config.maxl.enabled = True
-    tiny_config.maxl.psi = (1, 9)
-    tiny_config.maxl.stats_every = 2
-    tiny_config.maxl.stats_examples = 40
+    tiny_config.priors.maxl.update(enabled=True, psi=(1, 9), stats_every=2, stats_examples=40)
     tiny_config.num_steps = 4
     tiny_config.eval_splits = ("test",)
     summary = train_and_evaluate(tiny_config, str(tmp_path))

@@ -217,9 +217,7 @@ def test_detection_prior_trains_and_reports_ap(tiny_config, tmp_path):
     from jaxprior.train import Trainer
     from tests.tiny_config import run_steps
 
-    tiny_config.model.kwargs = {"width": 4, "detection_head": 8, "detection_levels": 2,
-                                "detection_anchors": 6}
-    tiny_config.priors.detection.update(weight=1.0)
+    tiny_config.priors.detection.update(weight=1.0, width=8, levels=2)
     trainer = Trainer(tiny_config, str(tmp_path))
     for m in run_steps(trainer, 2):
         assert np.isfinite(m["detection"]) and m["detection"] > 0
@@ -234,35 +232,36 @@ def test_detection_prior_trains_and_reports_ap(tiny_config, tmp_path):
 def test_detection_prior_config_errors(tiny_config, tmp_path):
     from jaxprior.train import Trainer
 
-    tiny_config.priors.detection.update(weight=1.0)
-    with pytest.raises(ValueError, match="detection_head > 0"):  # no branch on the model
-        trainer = Trainer(tiny_config, str(tmp_path))
-        from tests.tiny_config import run_steps
-        run_steps(trainer, 1)
-    tiny_config.model.kwargs = {"width": 4, "detection_head": 8, "detection_anchors": 4}
-    with pytest.raises(ValueError, match="anchors per cell"):
-        run_steps_trainer = Trainer(tiny_config, str(tmp_path / "b"))
-        from tests.tiny_config import run_steps
-        run_steps(run_steps_trainer, 1)
+    tiny_config.priors.detection.update(weight=1.0, levels=4)
+    with pytest.raises(ValueError, match=r"priors.detection.levels must be in 1\.\.3"):
+        Trainer(tiny_config, str(tmp_path))
+    tiny_config.priors.detection.update(levels=2, negative_threshold=0.6)
+    with pytest.raises(ValueError, match="negative_threshold must be <= positive_threshold"):
+        Trainer(tiny_config, str(tmp_path / "b"))
+    tiny_config.priors.detection.update(negative_threshold=0.4)
+    tiny_config.model.name = "vgg16_bn"
+    tiny_config.model.kwargs = {"width_multiplier": 0.0625, "head_width": 8}
+    with pytest.raises(ValueError, match="read the backbone's stages; VGGBackbone"):
+        Trainer(tiny_config, str(tmp_path / "c"))
 
 
 @pytest.mark.parametrize("neck", [True, False])
 def test_detection_branch_levels_and_shapes(neck):
     from jaxprior.models import create_model
+    from jaxprior.priors.detection import _branch
 
     model = create_model("resnet20", num_classes=3, seed=0, width=4, stem_stride=2,
-                         detection_head=8, detection_levels=2, detection_anchors=6,
-                         detection_neck=neck)
+                         branches={"detection": _branch(8, 2, 6, neck)})
     model.eval()  # no BatchNorm statistics updates inside eval_shape
     logits, aux = jax.eval_shape(model, jnp.zeros((2, 64, 64, 3)))
     assert logits.shape == (2, 3)
-    (c0, b0), (c1, b1) = aux["detection"]
+    (c0, b0), (c1, b1) = aux["branches"]["detection"]
     assert c0.shape == (2, 16, 16, 6, 1) and b0.shape == (2, 16, 16, 6, 4)  # strides 4, 8
     assert c1.shape == (2, 8, 8, 6, 1) and b1.shape == (2, 8, 8, 6, 4)
-    assert (model.detection.neck.smooth is None) == (not neck)
-    anchors = detection.level_anchors(aux["detection"], image_size=64, scales=(2.0, 3.0),
-                                      aspect_ratios=(0.5, 1.0, 2.0))
+    assert (model.branches["detection"].neck.smooth is None) == (not neck)
+    anchors = detection.level_anchors(aux["branches"]["detection"], image_size=64,
+                                      scales=(2.0, 3.0), aspect_ratios=(0.5, 1.0, 2.0))
     assert anchors.shape == ((16 * 16 + 8 * 8) * 6, 4)
-    with pytest.raises(ValueError, match=r"detection_levels must be in 1\.\.3"):
-        create_model("resnet20", num_classes=3, seed=0, width=4, detection_head=8,
-                     detection_levels=4)
+    with pytest.raises(ValueError, match=r"levels must be in 1\.\.3"):
+        create_model("resnet20", num_classes=3, seed=0, width=4,
+                     branches={"detection": _branch(8, 4, 6, True)})

@@ -20,9 +20,9 @@ from jaxprior.meta import (
     label_statistics,
     maxl_train_step,
 )
-from jaxprior.meta.training import stateful_apply
+from jaxprior.models.functional import split_model, stateful_apply
 from jaxprior.metrics import normalized_mutual_information
-from jaxprior.train.state import create_train_state, split_model
+from jaxprior.train.state import create_train_state
 
 # -- losses -----------------------------------------------------------------------------------
 

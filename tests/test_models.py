@@ -7,7 +7,7 @@ import pytest
 from flax import nnx
 from jax.test_util import check_grads
 
-from jaxprior.models import Conv, choose_impl, conv2d, create_model
+from jaxprior.models import Branch, classifier_head, Conv, choose_impl, conv2d, create_model
 
 
 @pytest.mark.parametrize("shape,kernel,stride,padding", [
@@ -66,12 +66,13 @@ def test_conv_errors_name_the_problem():
     ("vgg16_bn", dict(width_multiplier=0.125, head_width=16), (2, 2, 2, 64)),
 ])
 def test_models_return_logits_and_features(name, kwargs, feature_shape):
-    model = create_model(name, num_classes=3, aux_heads={"species": 7}, **kwargs)
+    model = create_model(name, num_classes=3, branches={"species": classifier_head(7)},
+                         **kwargs)
     logits, aux = model(jnp.ones((2, 32, 32, 3)))
     assert logits.shape == (2, 3)
     assert aux["features"].shape == feature_shape
     assert aux["pooled"].shape == (2, feature_shape[-1])
-    assert aux["heads"]["species"].shape == (2, 7)
+    assert aux["branches"]["species"].shape == (2, 7)
 
 
 def test_cam_averages_to_the_logits():
@@ -80,7 +81,7 @@ def test_cam_averages_to_the_logits():
     model.eval()
     x = jnp.asarray(np.random.default_rng(0).normal(size=(3, 32, 32, 3)), jnp.float32)
     logits, aux = model(x)
-    head = model.heads.main
+    head = model.head
     cam = jnp.einsum("bhwd,dc->bhwc", aux["features"], head.kernel[...])
     np.testing.assert_allclose(cam.mean((1, 2)) + head.bias[...], logits, rtol=1e-4, atol=1e-5)
 
@@ -99,5 +100,15 @@ def test_unknown_model_or_argument_raises():
         create_model("resnet50", num_classes=2)
     with pytest.raises(ValueError, match="does not accept"):
         create_model("resnet20", num_classes=2, depth=56)
-    with pytest.raises(ValueError, match="aux head"):
-        create_model("resnet20", num_classes=2, aux_heads={"bad name": 3})
+    with pytest.raises(ValueError, match="must be an identifier"):
+        create_model("resnet20", num_classes=2, branches={"bad name": classifier_head(3)})
+    with pytest.raises(ValueError, match="expected a jaxprior.models.Branch"):
+        create_model("resnet20", num_classes=2, branches={"species": 3})
+
+
+def test_errors_inside_a_constructor_are_not_hidden():
+    def broken(info, rngs):
+        raise TypeError("a bug inside a branch")
+
+    with pytest.raises(TypeError, match="a bug inside a branch"):
+        create_model("resnet20", num_classes=2, branches={"b": Branch("pooled", broken)})

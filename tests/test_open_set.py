@@ -93,7 +93,7 @@ def test_open_set_training_and_rejection_metrics(tiny_config, tmp_path):
     from tests.tiny_config import run_steps
 
     tiny_config.label_key = "species"
-    tiny_config.open_set.unknown_species = (3, 7)
+    tiny_config.priors.open_set.unknown_species = (3, 7)
     trainer = Trainer(tiny_config, str(tmp_path))
     from jaxprior.data.synthetic_birds import SPECIES_NAMES
 
@@ -111,5 +111,5 @@ def test_open_set_training_and_rejection_metrics(tiny_config, tmp_path):
         assert 0.0 <= result[f"open_set/auroc_{kind}"] <= 1.0
         assert 0.0 <= result[f"open_set/fpr95_{kind}"] <= 1.0
     tiny_config.label_key = "label"
-    with pytest.raises(ValueError, match=r"'species' with open_set\.unknown_species"):
+    with pytest.raises(ValueError, match=r"'species' with priors\.open_set\.unknown_species"):
         Trainer(tiny_config, str(tmp_path / "b"))

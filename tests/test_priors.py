@@ -8,7 +8,8 @@ import pytest
 
 from jaxprior.models import create_model, crop_boxes
 from jaxprior.train import Trainer, train_and_evaluate
-from jaxprior.train.state import split_model
+from jaxprior.models import split_model
+from jaxprior.priors.mask_head import MaskReproduction
 from jaxprior.train.steps import make_inference_fn, make_predict
 from tests.tiny_config import run_steps
 
@@ -19,7 +20,7 @@ from tests.tiny_config import run_steps
                              reduction="sum")}),
     dict(priors={"rrr": dict(weight=1.0)}),
     dict(priors={"gain": dict(weight=1.0, supervision_weight=1.0)}),
-    dict(priors={"mask_head": dict(weight=1.0)}, kwargs={"width": 4, "mask_head": 8}),
+    dict(priors={"mask_head": dict(weight=1.0, width=8)}),
     dict(model="two_stream", kwargs={"width": 4, "crop_size": 16}),
     dict(model="two_stream", kwargs={"width": 4, "crop_size": 16, "shared": False,
                                      "fusion": "sum"}, priors={"cam": dict(weight=1.0)}),
@@ -58,10 +59,12 @@ def test_background_evidence_share_is_pooled_over_valid_examples():
     assert m["num_examples"] == 2 and m["accuracy"] == 1.0
 
 
-def test_prior_needing_a_decoder_without_one_raises(tiny_config, tmp_path):
-    tiny_config.priors.mask_head.weight = 1.0
+def test_prior_needing_a_cam_without_one_raises(tiny_config, tmp_path):
+    tiny_config.priors.cam.weight = 1.0
+    tiny_config.model.name = "vgg16_bn"  # Dense-ReLU-Dense heads: no CAM
+    tiny_config.model.kwargs = {"width_multiplier": 0.0625, "head_width": 8}
     trainer = Trainer(tiny_config, str(tmp_path))
-    with pytest.raises(ValueError, match=r"priors.mask_head needs aux\['mask_logits'\]"):
+    with pytest.raises(ValueError, match=r"priors.cam needs aux\['cam'\] from the model"):
         run_steps(trainer, 1)
 
 
@@ -84,6 +87,12 @@ def test_mask_prior_on_a_dataset_without_masks_raises(tiny_config, tmp_path):
         Trainer(tiny_config, str(tmp_path))
 
 
+def _block(values):
+    import ml_collections
+
+    return ml_collections.ConfigDict(values)
+
+
 def _flops(fn, *args):
     cost = jax.jit(fn).lower(*args).compile().cost_analysis()
     return (cost[0] if isinstance(cost, (list, tuple)) else cost)["flops"]
@@ -92,14 +101,17 @@ def _flops(fn, *args):
 def test_training_only_priors_cost_nothing_at_inference():
     x = jnp.zeros((4, 32, 32, 3), jnp.uint8)
     base_defs, bp, bs = split_model(create_model("resnet20", num_classes=2, width=4))
+    decoder = MaskReproduction.defaults | {"width": 8}
+    branch = MaskReproduction(_block(decoder), None).branches()
     head_defs, hp, hs = split_model(create_model("resnet20", num_classes=2, width=4,
-                                                 mask_head=8))
+                                                 branches=branch))
     base = _flops(make_inference_fn(base_defs), bp, bs, x)
     assert _flops(make_inference_fn(head_defs), hp, hs, x) == base
     # Non-trivially: the same function returning the CAM (or the decoder output) costs more.
     predict = make_predict(head_defs)
     assert _flops(lambda p, s, x: predict(p, s, x)[1]["cam"], hp, hs, x) > 0
-    assert _flops(lambda p, s, x: predict(p, s, x)[1]["mask_logits"], hp, hs, x) > base
+    assert _flops(lambda p, s, x: predict(p, s, x)[1]["branches"]["mask_head"], hp, hs,
+                  x) > base
 
 
 def test_crop_boxes():
@@ -140,27 +152,28 @@ def test_pretrained_backbone_restore_freeze_and_two_stream(tiny_config, tmp_path
     pre = tiny_config.copy_and_resolve_references()
     pre.label_key, pre.num_steps = "species", 3
     train_and_evaluate(pre, str(tmp_path / "pretrain"))
-    from jaxprior.train.pretrained import load_checkpoint_state
+    from jaxprior.priors.pretrained import load_checkpoint_state
 
     saved = load_checkpoint_state(str(tmp_path / "pretrain"))
     saved_kernel = saved["params"]["backbone"]["stem"]["kernel"]["value"]
     saved_mean = saved["model_state"]["backbone"]["stem_bn"]["mean"]["value"]
 
-    tiny_config.init.checkpoint = str(tmp_path / "pretrain")
-    tiny_config.init.freeze_backbone = True
+    tiny_config.priors.pretrained.checkpoint = str(tmp_path / "pretrain")
+    tiny_config.priors.pretrained.freeze_backbone = True
     trainer = Trainer(tiny_config, str(tmp_path / "frozen"))
     params = trainer.state.params
     np.testing.assert_array_equal(params["backbone"]["stem"]["kernel"][...], saved_kernel)
     np.testing.assert_array_equal(
         trainer.state.model_state["backbone"]["stem_bn"]["mean"][...], saved_mean)
-    assert params["heads"]["main"]["kernel"][...].shape == (16, 2)  # a new 2-class head
-    head_before = np.asarray(params["heads"]["main"]["kernel"][...])
+    assert params["head"]["kernel"][...].shape == (16, 2)  # a new 2-class head
+    head_before = np.asarray(params["head"]["kernel"][...])
     run_steps(trainer, 2)
     after = trainer.state.params
     np.testing.assert_array_equal(after["backbone"]["stem"]["kernel"][...], saved_kernel)
-    assert not np.allclose(after["heads"]["main"]["kernel"][...], head_before)
+    assert not np.allclose(after["head"]["kernel"][...], head_before)
+    assert trainer.run_info() == {"init_restored_arrays": trainer.built.priors[-1].restored}
 
-    tiny_config.init.freeze_backbone = False
+    tiny_config.priors.pretrained.freeze_backbone = False
     tiny_config.model.name, tiny_config.model.kwargs = "two_stream", {"width": 4,
                                                                      "shared": False}
     two = Trainer(tiny_config, str(tmp_path / "two"))
@@ -174,11 +187,11 @@ def test_restoring_a_different_architecture_raises(tiny_config, tmp_path):
     pre = tiny_config.copy_and_resolve_references()
     pre.num_steps = 1
     train_and_evaluate(pre, str(tmp_path / "pretrain"))
-    tiny_config.init.checkpoint = str(tmp_path / "pretrain")
+    tiny_config.priors.pretrained.checkpoint = str(tmp_path / "pretrain")
     tiny_config.model.kwargs = {"width": 8}
     with pytest.raises(ValueError, match=r"has shape .* in the checkpoint"):
         Trainer(tiny_config, str(tmp_path / "x"))
-    tiny_config.init.checkpoint = str(tmp_path / "nowhere")
+    tiny_config.priors.pretrained.checkpoint = str(tmp_path / "nowhere")
     with pytest.raises(ValueError, match="no such directory"):
         Trainer(tiny_config, str(tmp_path / "y"))
 
@@ -186,17 +199,18 @@ def test_restoring_a_different_architecture_raises(tiny_config, tmp_path):
 def test_prior_weight_ramps_in_linearly(tiny_config):
     import jax.numpy as jnp
 
+    from jaxprior.priors import Context
+    from jaxprior.priors.cam import CamRestriction
     from jaxprior.train.objectives import build_objective
-    from jaxprior.train.steps import Context
 
     tiny_config.priors.cam.update(weight=2.0, ramp_steps=10)
-    objective = build_objective(tiny_config, 2)
+    objective = build_objective([CamRestriction(tiny_config.priors.cam, tiny_config)], "label")
     cam = jnp.full((2, 2, 2, 2), 1.0).at[..., 0].set(3.0)  # class-0 evidence everywhere
     batch = {"label": jnp.array([0, 1]), "bird_mask": jnp.zeros((2, 4, 4))}
     logits = jnp.zeros((2, 2))
     for step, scale in ((0, 0.0), (5, 0.5), (10, 1.0), (50, 1.0)):
         ctx = Context(jnp.int32(step), jax.random.PRNGKey(0), jnp.zeros((2, 4, 4, 3)), None)
-        loss, m = objective(logits, {"cam": cam}, batch, ctx)
+        loss, m, _ = objective(logits, {"cam": cam}, batch, ctx)
         np.testing.assert_allclose(loss, m["cross_entropy"] + 2.0 * scale * m["cam"], rtol=1e-6)
         assert m["cam"] > 0
 

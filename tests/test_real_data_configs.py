@@ -30,7 +30,7 @@ def test_maxl_cifar100_config_is_valid_and_matches_the_coarse_task():
 
     c = get_config()
     validate_config(c)
-    assert len(c.maxl.psi) == sources.get_spec(c.dataset).num_classes == 20
+    assert len(c.priors.maxl.psi) == sources.get_spec(c.dataset).num_classes == 20
 
 
 @pytest.mark.slow  # about a minute: VGG-16's MAXL step compiles slowly on CPU
@@ -38,11 +38,11 @@ def test_maxl_cifar100_config_trains_on_mock_data(tmp_path):
     from experiments.configs.maxl_cifar100 import get_config
 
     c = get_config()
-    assert c.model.name == "vgg16_bn" and c.maxl.psi == (5,) * 20 and c.batch_size == 100
+    assert c.model.name == "vgg16_bn" and c.priors.maxl.psi == (5,) * 20 and c.batch_size == 100
     c.model.kwargs = {"width_multiplier": 1 / 16, "head_width": 8}
     c.batch_size, c.eval_batch_size, c.num_steps = 16, 16, 2
     c.log_every, c.checkpoint_every, c.progress, c.data_threads = 1, 2, False, 1
-    c.maxl.stats_every, c.maxl.stats_examples = 2, 16
+    c.priors.maxl.stats_every, c.priors.maxl.stats_examples = 2, 16
     with tfds.testing.mock_data(num_examples=40, policy=tfds.testing.MockPolicy.USE_CODE):
         summary = train_and_evaluate(c, str(tmp_path))
     test = summary["metrics"]["test"]

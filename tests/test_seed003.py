@@ -6,10 +6,13 @@ import numpy as np
 import pytest
 
 from jaxprior.layers.grad_reverse import StepCount
-from jaxprior.train import Trainer
-from jaxprior.train.batch_transforms import build_transform
-from jaxprior.train.objectives import JIGSAW_LABEL
+from jaxprior.priors.jigsaw import LABEL as JIGSAW_LABEL
+from jaxprior.train import Trainer, build_run
 from tests.tiny_config import run_steps
+
+
+def build_transform(config):
+    return build_run(config).transform
 
 
 def _species(config):
@@ -19,7 +22,7 @@ def _species(config):
 
 
 def test_texture_randomization_retextures_the_bird_only(tiny_config):
-    tiny_config.texture_randomization.update(p=1.0, num_textures=4)
+    tiny_config.priors.texture_randomization.update(p=1.0, num_textures=4)
     rng = np.random.default_rng(0)
     images = rng.integers(0, 256, (3, 32, 32, 3), dtype=np.uint8)
     masks = np.zeros((3, 32, 32), np.uint8)
@@ -29,12 +32,12 @@ def test_texture_randomization_retextures_the_bird_only(tiny_config):
     np.testing.assert_array_equal(out[:, masks[0] == 0], images[:, masks[0] == 0])
     assert np.mean(out[:, masks[0] == 1] != images[:, masks[0] == 1]) > 0.9
     assert build_transform(_species(tiny_config).copy_and_resolve_references()) is not None
-    tiny_config.texture_randomization.p = 0.0
+    tiny_config.priors.texture_randomization.p = 0.0
     assert build_transform(tiny_config) is None
 
 
 def test_jigsaw_transform_on_an_image_the_grid_does_not_divide(tiny_config):
-    tiny_config.jigsaw.update(weight=1.0, num_permutations=4, unshuffled_prob=0.0)
+    tiny_config.priors.jigsaw.update(weight=1.0, num_permutations=4, unshuffled_prob=0.0)
     images = np.random.default_rng(0).integers(0, 256, (4, 32, 32, 3), dtype=np.uint8)
     out = build_transform(tiny_config)({"image": images}, jax.random.PRNGKey(0))
     shuffled = np.asarray(out["image"])
@@ -51,11 +54,11 @@ def test_jigsaw_transform_on_an_image_the_grid_does_not_divide(tiny_config):
 def test_seed003_remedies_train_and_report_shape_bias(tiny_config, tmp_path, setup):
     c = _species(tiny_config)
     if setup == "texture+mixstyle":
-        c.texture_randomization.update(p=0.5, num_textures=4, background=True)
+        c.priors.texture_randomization.update(p=0.5, num_textures=4, background=True)
         c.model.kwargs = {"width": 4, "mixstyle": 1.0}
     else:
-        c.aux_heads = {"domain": {"label_key": "background", "gradient_reversal": True}}
-        c.jigsaw.update(weight=0.5, num_permutations=5, unshuffled_prob=0.5)
+        c.priors.aux_heads.heads = {"domain": {"label_key": "background", "gradient_reversal": True}}
+        c.priors.jigsaw.update(weight=0.5, num_permutations=5, unshuffled_prob=0.5)
     trainer = Trainer(c, str(tmp_path))
     metrics = run_steps(trainer, 2)
     for m in metrics:
@@ -78,11 +81,11 @@ def test_seed003_remedies_train_and_report_shape_bias(tiny_config, tmp_path, set
 def test_seed003_config_errors(tiny_config, tmp_path):
     from jaxprior.train.config import validate_config
 
-    tiny_config.jigsaw.grid = 4
-    with pytest.raises(ValueError, match=r"jigsaw\.grid must be 2 or 3"):
+    tiny_config.priors.jigsaw.grid = 4
+    with pytest.raises(ValueError, match=r"jigsaw\.grid must be one of \(2, 3\)"):
         validate_config(tiny_config)
-    tiny_config.jigsaw.grid = 3
-    tiny_config.texture_randomization.p = 1.5
+    tiny_config.priors.jigsaw.grid = 3
+    tiny_config.priors.texture_randomization.p = 1.5
     with pytest.raises(ValueError, match=r"texture_randomization.p must be in \[0, 1\]"):
         validate_config(tiny_config)
 

@@ -20,7 +20,7 @@ def _losses(config, workdir, n):
     it = trainer.train_iterator()
     losses = []
     for step in range(n):
-        batch = trainer._device_batch(next(it), f"step {step}")
+        batch = trainer.device_batch(next(it), f"step {step}")
         trainer.state, metrics = trainer.train_step(trainer.state, batch)
         losses.append(float(metrics["loss"]))
     return losses, trainer

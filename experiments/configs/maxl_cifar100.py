@@ -35,13 +35,13 @@ def get_config():
     c.optimizer.update(name="sgd", learning_rate=0.01, momentum=0.0, nesterov=False,
                        weight_decay=0.0, schedule="step", decay_every=50 * STEPS_PER_EPOCH,
                        decay_factor=0.5, warmup_steps=0)
-    c.maxl.enabled = True
-    c.maxl.psi = (5,) * 20
-    c.maxl.gen_optimizer.update(learning_rate=1e-3, weight_decay=5e-4, schedule="step",
+    c.priors.maxl.enabled = True
+    c.priors.maxl.psi = (5,) * 20
+    c.priors.maxl.gen_optimizer.update(learning_rate=1e-3, weight_decay=5e-4, schedule="step",
                                 decay_every=50 * STEPS_PER_EPOCH, decay_factor=0.5)
-    c.maxl.stats_every = STEPS_PER_EPOCH
+    c.priors.maxl.stats_every = STEPS_PER_EPOCH
     c.log_every = 100
     c.checkpoint_every = 5 * STEPS_PER_EPOCH
-    c.eval_cam.target_class = -1
+    c.priors.cam_evidence.target_class = -1
     c.report_metrics = ("test/accuracy", "test/maxl/nmi_species", "test/maxl/example_entropy")
     return c

@@ -6,27 +6,31 @@ from __future__ import annotations
 import ml_collections
 
 
+def _merge(block: ml_collections.ConfigDict, values: dict) -> None:
+    for key, value in values.items():
+        if isinstance(value, dict) and isinstance(block.get(key), ml_collections.ConfigDict) \
+                and len(block[key]):
+            _merge(block[key], value)
+        else:
+            block[key] = value
+
+
 def apply(config: ml_collections.ConfigDict, changes: dict) -> ml_collections.ConfigDict:
     """`config` with `changes` applied, in place; returns it.
 
-    Keys of `changes`: ``model_kwargs`` (merged into config.model.kwargs), ``aux_heads``
-    (replaces config.aux_heads), ``priors`` ({prior: values} merged into config.priors),
-    and any other top-level block of the config ({key: values} merged into it).
+    Keys of `changes`: ``model_kwargs`` (merged into config.model.kwargs) or any block of
+    the config ({key: values} merged into it, recursively: ``{"priors": {"cam":
+    {"weight": 1.0}}}``, ``{"model": {"name": "two_stream"}}``).
     """
     for key, values in changes.items():
         if key == "model_kwargs":
             config.model.kwargs = dict(config.model.kwargs, **values)
-        elif key == "aux_heads":
-            config.aux_heads = values
-        elif key == "priors":
-            for prior, prior_values in values.items():
-                config.priors[prior].update(prior_values)
         elif key in config and isinstance(config[key], ml_collections.ConfigDict):
-            config[key].update(values)
+            _merge(config[key], values)
         else:
             blocks = [k for k in config if isinstance(config[k], ml_collections.ConfigDict)]
-            raise ValueError(f"variant change {key!r}: expected model_kwargs, aux_heads, "
-                             f"priors or a config block, one of {blocks}")
+            raise ValueError(f"variant change {key!r}: expected model_kwargs or a config "
+                             f"block, one of {blocks}")
     return config
 
 

@@ -1,5 +1,6 @@
-"""Seed 004 on the embedded benchmark: ResNet-20 classifying the 10 species (2,000
-training images, 64x64, 200 steps), with one architectural prior or none.
+"""Translation, position and padding on the embedded benchmark: ResNet-20 classifying the
+10 species (2,000 training images, 64x64, 200 steps), with one architectural prior or
+none.
 
 ``get_config(variant)`` is this baseline with the model options of ``VARIANTS[variant]``:
 ``antialias`` (BlurPool filter size, Zhang 2019's placement), ``coordconv`` (coordinate
@@ -7,16 +8,17 @@ channels into the stem) or ``padding_mode`` (every conv; "full" = full convoluti
 The species task (rather than kakapo vs other) gives the shift and border metrics ten
 classes to disagree over.
 
-  python -m experiments.seed004 --workdir runs/seed004                # every variant
-  python -m experiments.run_seeds --config experiments/configs/seed004_baseline.py:blurpool_4 \
-      --workdir runs/seed004/blurpool_4                                # one of them
+  python -m experiments.translation --workdir runs/translation          # every variant
+  python -m experiments.run_seeds --config experiments/configs/translation.py:blurpool_4 \\
+      --workdir runs/translation/blurpool_4                              # one of them
 
-Runtime on a 2-core CPU: full convolution about 13 minutes per seed (idle, commit
-4ffc44d); reflect and circular padding 5-9 minutes per seed on a CPU shared with another
-study (their ``train_time_s``); the rest not recorded. GPU not measured.
+Runtime on a 2-core CPU: full convolution about 13 minutes per seed (idle); reflect and
+circular padding 5-9 minutes per seed on a CPU shared with another study; the rest not
+recorded.
 """
 
-from experiments.configs.seed000_baseline import get_config as seed000_baseline
+from experiments.configs import variants
+from experiments.configs.attention_priors import baseline as attention_baseline
 
 VARIANTS = {
     "baseline": {},
@@ -32,15 +34,12 @@ VARIANTS = {
 
 
 def model_options(variant: str) -> dict:
-    """The model keyword arguments of a seed-004 variant."""
-    if variant not in VARIANTS:
-        raise ValueError(f"unknown seed-004 variant {variant!r}; expected one of "
-                         f"{list(VARIANTS)}")
-    return dict(VARIANTS[variant])
+    """The model keyword arguments of a translation variant."""
+    return dict(variants.changes_of(VARIANTS, variant, study="translation"))
 
 
 def get_config(variant: str = "baseline"):
-    c = seed000_baseline()
+    c = attention_baseline()
     c.label_key = "species"
     c.model.kwargs = dict(c.model.kwargs, **model_options(variant))
     c.report_metrics = ("test/accuracy", "test/balanced_accuracy", "test_shift/accuracy",

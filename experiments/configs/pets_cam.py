@@ -1,15 +1,15 @@
-"""Seed 000 on real data: CAM restriction on oxford_iiit_pet (cat vs dog), with the pet's
+"""Attention priors on real data: CAM restriction on oxford_iiit_pet (cat vs dog), with the pet's
 segmentation mask; neither class may draw evidence from the background (softmax form).
 
 Needs a machine with internet the first time (TFDS downloads the data set, ~800 MB) and
 is meant for a GPU: ResNet-20 (width 32) on 128x128 images. Not run in this project's
 CPU sandbox, which has no internet; its loader is tested offline with TFDS mock data.
 
-  python -m experiments.run_seeds --config experiments/configs/seed000_pets_cam.py \
+  python -m experiments.run_seeds --config experiments/configs/pets_cam.py \
       --workdir runs/pets_cam
 """
 
-from experiments.configs.seed000_baseline import get_config as baseline
+from experiments.configs.attention_priors import baseline
 
 
 def get_config():

@@ -1,4 +1,4 @@
-"""Seed 003 on the embedded benchmark: ResNet-20 classifying the 10 species (2,000
+"""Shape bias on the embedded benchmark: ResNet-20 classifying the 10 species (2,000
 training images, 64x64, 200 steps), with one shape-bias remedy or none.
 
 ``get_config(variant)`` is this baseline with the remedy of ``VARIANTS[variant]``:
@@ -9,8 +9,8 @@ training images, 64x64, 200 steps), with one shape-bias remedy or none.
               alpha = 0.1 (Zhou et al. 2021)
   dann        a domain head on the pooled features behind a gradient reversal layer,
               domains = the 5 backgrounds, lambda on the DANN schedule (Ganin & Lempitsky
-              2015; seed 003 via Brochu 2019); diverges at this weight (1.0), see
-              experiments/results/seed003/README.md
+              2015); diverges at this weight (1.0), see
+              experiments/results/shape_bias/README.md
   dann_low_weight  the same with the domain loss weighted 0.1
   jigsaw      JiGen: 3x3 puzzles from 30 max-Hamming permutations, unshuffled with
               probability 0.7, jigsaw weight 0.7, class loss on unshuffled images
@@ -19,40 +19,40 @@ Every run is evaluated on ``test`` (clean accuracy), ``test_shift`` (worst speci
 background group) and ``test_conflict`` (shape of one species with the texture of
 another: shape bias).
 
-  python -m experiments.seed003 --workdir runs/seed003                # every variant
-  python -m experiments.run_seeds --config experiments/configs/seed003_baseline.py:jigsaw \
-      --workdir runs/seed003/jigsaw                                    # one of them
+  python -m experiments.shape_bias --workdir runs/shape_bias           # every variant
+  python -m experiments.run_seeds --config experiments/configs/shape_bias.py:jigsaw \\
+      --workdir runs/shape_bias/jigsaw                                  # one of them
 
 Runtime on a 2-core CPU: about 3.7 minutes of training and 1 minute of evaluation per
-run, about 80 minutes for the 18 runs (commits 4ffc44d, f488fd7). GPU not measured.
+run, about 80 minutes for the 18 runs.
 """
 
 from experiments.configs import variants
-from experiments.configs.seed000_baseline import get_config as seed000_baseline
+from experiments.configs.attention_priors import baseline as attention_baseline
 
 
 def _dann(*, weight: float) -> dict:
     """A domain-adversarial head on the background, its loss weighted `weight`."""
-    return {"aux_heads": {"domain": {"label_key": "background", "gradient_reversal": True,
-                                     "weight": weight}}}
+    return {"priors": {"aux_heads": {"heads": {"domain": {
+        "label_key": "background", "gradient_reversal": True, "weight": weight}}}}}
 
 
 VARIANTS = {
     "baseline": {},
-    "texture": {"texture_randomization": {"p": 0.5}},
+    "texture": {"priors": {"texture_randomization": {"p": 0.5}}},
     "mixstyle": {"model_kwargs": {"mixstyle": 0.5, "mixstyle_alpha": 0.1}},
     "dann": _dann(weight=1.0),
     "dann_low_weight": _dann(weight=0.1),
-    "jigsaw": {"jigsaw": {"weight": 0.7, "grid": 3, "num_permutations": 30,
-                          "unshuffled_prob": 0.7}},
+    "jigsaw": {"priors": {"jigsaw": {"weight": 0.7, "grid": 3, "num_permutations": 30,
+                                     "unshuffled_prob": 0.7}}},
 }
 
 
 def get_config(variant: str = "baseline"):
-    c = seed000_baseline()
+    c = attention_baseline()
     c.label_key = "species"
     c.eval_splits = ("test", "test_shift", "test_conflict")
     c.report_metrics = ("test/accuracy", "test_shift/accuracy",
                         "test_shift/worst_group_accuracy", "test_conflict/shape_bias",
                         "test_conflict/shape_accuracy", "test_conflict/texture_accuracy")
-    return variants.apply(c, variants.changes_of(VARIANTS, variant, study="seed-003"))
+    return variants.apply(c, variants.changes_of(VARIANTS, variant, study="shape-bias"))
