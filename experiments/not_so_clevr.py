@@ -26,7 +26,7 @@ import optax
 from absl import app, flags, logging
 from flax import nnx
 
-from experiments.study import invocation, publish
+from experiments.study import Study, invocation, publish
 from jaxprior import runtime
 from jaxprior.data.not_so_clevr import SPLITS, coordinate_split
 from jaxprior.models.toys import RENDERERS, CoordinateRenderer
@@ -35,7 +35,10 @@ from jaxprior.train.multiseed import machine_description, run_repeats
 
 FLAGS = flags.FLAGS
 
-METRICS = ("train/accuracy", "test/accuracy", "train/best_epoch", "train/parameters")
+STUDY = Study(name="not_so_clevr",
+              title="Not-so-CLEVR coordinate classification: conv vs CoordConv (toy)",
+              metrics=("train/accuracy", "test/accuracy", "train/best_epoch",
+                       "train/parameters"), baseline=None)
 WIDTHS = {"deconv": 16, "coordconv": 8}
 
 
@@ -77,8 +80,7 @@ def main(argv):
              f"Command: `{command}`; machine: {machine_description()}.")
     extra = ("\nThe paper (Figure 3): convolution at most about 0.86 test accuracy on the "
              "uniform split, CoordConv 1.00 on both splits.\n")
-    publish(workdir, results, METRICS, intro=intro, extra=extra,
-            title="Not-so-CLEVR coordinate classification: conv vs CoordConv")
+    publish(workdir, results, STUDY.metrics, intro=intro, extra=extra, title=STUDY.title)
 
 
 def define_flags() -> None:

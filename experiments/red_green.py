@@ -24,7 +24,7 @@ import optax
 from absl import app, flags, logging
 from flax import nnx
 
-from experiments.study import invocation, publish, require_known
+from experiments.study import Study, invocation, publish, require_known
 from jaxprior import runtime
 from jaxprior.data.red_green import red_green
 from jaxprior.models.toys import CONV_TYPES, LocationNet
@@ -38,7 +38,9 @@ PAPER = {"valid": (100.0, 0.2), "same_zero": (99.8, 8.4), "same_circular": (73.7
          "full_zero": (89.7, 89.7)}
 SIZES = {"train": 2000, "val": 1000, "test": 1000}
 DATA_SEEDS = {"train": 0, "val": 1, "test": 2}
-METRICS = ("similar/accuracy", "dissimilar/accuracy", "train/best_epoch")
+STUDY = Study(name="red_green", title="Red-Green: absolute position through padding (toy)",
+              metrics=("similar/accuracy", "dissimilar/accuracy", "train/best_epoch"),
+              baseline=None)
 
 
 
@@ -85,8 +87,7 @@ def main(argv):
              f"`{command}`; machine: {machine_description()}.")
     extra = ("\nThe paper's Table 1 (mean of 10 runs; its code's \"circular\" pads 2 "
              "pixels, i.e. our full_circular):\n\n" + paper_table() + "\n")
-    publish(workdir, results, METRICS, intro=intro, extra=extra,
-            title="Red-Green: absolute position through padding")
+    publish(workdir, results, STUDY.metrics, intro=intro, extra=extra, title=STUDY.title)
 
 
 def define_flags() -> None:

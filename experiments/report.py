@@ -3,15 +3,15 @@ studies' results.json / results.md (never edited by hand).
 
   python -m experiments.report [--results experiments/results]
 
-For every study in :data:`STUDIES` whose results are published, one table: each variant's
-headline metrics as mean ± sample std over seeds and, where the study has a baseline,
+For every study of :data:`STUDIES` whose results are published, one table: each variant's
+headline metrics (the study's ``STUDY.metrics``) as mean ± sample std over seeds and, where the study has a baseline,
 the difference of means from it; then the command, the commits and the machine that
 produced it (read from the study's results.md / results.json) and its figures.
 """
 
 from __future__ import annotations
 
-import dataclasses
+import importlib
 import json
 import os
 import re
@@ -21,35 +21,13 @@ from absl import app, flags
 FLAGS = flags.FLAGS
 
 
-@dataclasses.dataclass(frozen=True)
-class Study:
-    directory: str  # under the results folder
-    title: str
-    metrics: tuple[str, ...]
-    baseline: str | None = "baseline"
+# The study modules, in the report's order; each defines STUDY (experiments.study.Study).
+STUDIES = ("attention_priors", "auxiliary_learning", "localisation", "open_set", "shape_bias",
+           "translation", "red_green", "not_so_clevr")
 
 
-STUDIES = (
-    Study("seed000", "Seed 000: priors on where the evidence lies (kakapo vs other birds)",
-          ("test/accuracy", "test_shift/accuracy", "test_shift/worst_group_accuracy",
-           "test_shift/background_evidence")),
-    Study("auxiliary", "Seed 000: auxiliary heads and MAXL",
-          ("test/accuracy", "test_shift/accuracy", "test_shift/worst_group_accuracy")),
-    Study("seed002_localisation", "Seed 002: localisation branch vs mask branch",
-          ("test/accuracy", "test_shift/accuracy", "test/detection_AP@0.5")),
-    Study("seed002_open_set", "Seed 002: open-set rejection (kea and wigeon unknown)",
-          ("test/accuracy", "test/open_set/auroc_msp", "test/open_set/auroc_energy",
-           "test/open_set/fpr95_msp")),
-    Study("seed003", "Seed 003: shape-bias remedies",
-          ("test/accuracy", "test_shift/worst_group_accuracy", "test_conflict/shape_bias")),
-    Study("seed004", "Seed 004: anti-aliasing, CoordConv and padding (10 species)",
-          ("test/accuracy", "robust/shift_consistency", "robust/accuracy_shift_8",
-           "robust/accuracy_border_16")),
-    Study("red_green", "Seed 004 toy: Red-Green (absolute position through padding)",
-          ("similar/accuracy", "dissimilar/accuracy"), baseline=None),
-    Study("not_so_clevr", "Seed 004 toy: Not-so-CLEVR (conv vs CoordConv)",
-          ("test/accuracy",), baseline=None),
-)
+def study_of(module: str):
+    return importlib.import_module(f"experiments.{module}").STUDY
 
 
 def _cell(stats: dict, metric: str, base: dict | None) -> str:
@@ -69,13 +47,13 @@ def provenance(results_md: str) -> tuple[str, str]:
     return (command.group(1) if command else "?", machine.group(1).strip() if machine else "?")
 
 
-def study_section(study: Study, folder: str) -> str | None:
-    path = os.path.join(folder, study.directory, "results.json")
+def study_section(study, folder: str) -> str | None:
+    path = os.path.join(folder, study.name, "results.json")
     if not os.path.exists(path):
         return None
     with open(path) as f:
         results = json.load(f)
-    with open(os.path.join(folder, study.directory, "results.md")) as f:
+    with open(os.path.join(folder, study.name, "results.md")) as f:
         command, machine = provenance(f.read())
     base = results.get(study.baseline, {}).get("metrics") if study.baseline else None
     head = "| variant | seeds | " + " | ".join(study.metrics) + " |"
@@ -86,28 +64,32 @@ def study_section(study: Study, folder: str) -> str | None:
         lines.append(f"| {name} | {','.join(str(s) for s in r['seeds'])} | "
                      + " | ".join(cells) + " |")
     commits = sorted({r["commit"] for r in results.values()})
-    figures = sorted(f for f in os.listdir(os.path.join(folder, study.directory))
+    figures = sorted(f for f in os.listdir(os.path.join(folder, study.name))
                      if f.endswith(".png"))
-    links = ", ".join(f"[{f}]({study.directory}/{f})" for f in figures) or "none"
+    links = ", ".join(f"[{f}]({study.name}/{f})" for f in figures) or "none"
     delta = (f" In brackets: the difference of means from `{study.baseline}`."
              if base is not None else "")
     return "\n".join([
         f"## {study.title}", "",
         (f"Mean ± sample std over seeds.{delta} Details and reading: "
-        f"[{study.directory}/]({study.directory}/)."), "",
+        f"[{study.name}/]({study.name}/)."), "",
         *lines, "",
         (f"Command: `{command}`; commit(s): {', '.join(commits)}; machine: {machine}. "
         f"Figures: {links}."), ""])
 
 
 def report(folder: str) -> str:
-    sections = [s for s in (study_section(study, folder) for study in STUDIES) if s]
-    missing = [s.directory for s in STUDIES
-               if not os.path.exists(os.path.join(folder, s.directory, "results.json"))]
+    studies = [study_of(module) for module in STUDIES]
+    sections = [s for s in (study_section(study, folder) for study in studies) if s]
+    missing = [s.name for s in studies
+               if not os.path.exists(os.path.join(folder, s.name, "results.json"))]
     text = ["# Results", "",
             ("Generated by `python -m experiments.report` from the studies' published "
             "results; do not edit by hand. Every number was measured by the command under "
-            "its table."), "", *sections]
+            "its table (studies published before they were named by topic name their "
+            "earlier module there: seed000 = attention_priors, auxiliary = "
+            "auxiliary_learning, seed002 --study localisation / open_set = localisation / "
+            "open_set, seed003 = shape_bias, seed004 = translation)."), "", *sections]
     if missing:
         text += ["## Not published yet", "",
                  ", ".join(f"`{m}`" for m in missing) + ": the studies exist "

@@ -1,15 +1,66 @@
-"""What every study driver (``experiments/<study>.py``) does around its own runs: check
-the requested variants, name the command that reproduces it, and publish the comparison
-table. Defines no flags, so drivers can import it next to each other."""
+"""A study as data, and the one driver every variants-over-seeds study runs with.
+
+A study module (``experiments/<name>.py``) defines ``STUDY = Study(...)`` and ends with
+``if __name__ == "__main__": run(STUDY)``; ``python -m experiments.<name>`` then takes
+``--workdir``, ``--seeds``, ``--variants``, ``--cpu_devices`` and ``--report_only`` (and
+the study's own flags), trains every variant's config over the seeds (resuming whatever
+finished), and writes ``results.md`` / ``results.json`` and the study's figures into the
+workdir. :mod:`experiments.report` reads the same ``STUDY`` objects.
+"""
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import sys
+from collections.abc import Callable
 
-from absl import app, flags
+import ml_collections
+from absl import app, flags, logging
 
-from jaxprior.train.multiseed import load_results, run_study, write_comparison
+from jaxprior import runtime
+from jaxprior.train.multiseed import (
+    load_results,
+    machine_description,
+    run_study,
+    write_comparison,
+)
+
+FLAGS = flags.FLAGS
+
+# (workdir, results of the finished variants, seeds) -> markdown appended to results.md;
+# it may write figures into the workdir and add metrics to the results.
+Section = Callable[[str, dict, list], str]
+
+
+@dataclasses.dataclass(frozen=True)
+class Study:
+    """What a study runs and what it reports.
+
+    Attributes:
+      name: the module ``experiments.<name>`` and the folder of its published results.
+      title: the heading of its table.
+      metrics: the headline "split/metric" columns.
+      variants: the variants, baseline first; ``config(variant)`` gives each one's config
+        (empty for a study with a loop of its own, such as the toy reproductions).
+      baseline: the variant every other one is compared with (None: no baseline).
+      note: a sentence on how to read the table (definitions, references), for its intro.
+      prepare: ``prepare(workdir, configs)`` before training (e.g. a pretraining run the
+        variants start from; it may change their configs).
+      sections: markdown sections after the table (figures, decompositions, costs).
+      flags: defines the study's own command-line flags.
+    """
+
+    name: str
+    title: str
+    metrics: tuple[str, ...]
+    variants: tuple[str, ...] = ()
+    config: Callable[[str], ml_collections.ConfigDict] | None = None
+    baseline: str | None = "baseline"
+    note: str = ""
+    prepare: Callable[[str, dict], None] | None = None
+    sections: tuple[Section, ...] = ()
+    flags: Callable[[], None] | None = None
 
 
 def require_known(given, known, *, what: str = "variants") -> None:
@@ -33,20 +84,47 @@ def publish(workdir: str, results: dict, metrics, *, title: str, intro: str,
     return table
 
 
-def run_or_load(configs: dict, workdir: str, seeds, *, command: str, report_only: bool
-                ) -> dict[str, dict]:
-    """Trains every variant of `configs` over `seeds` (resuming finished work), unless
-    `report_only`; returns the results of the variants that have finished."""
-    if not report_only:
-        run_study(configs, workdir, seeds, command=command)
-    return load_results(workdir, list(configs))
+def setting(config: ml_collections.ConfigDict) -> str:
+    """The training setting of a config in words, for a table's intro."""
+    images = f"{config.train_limit:,}" if config.train_limit else "all"
+    target = "kakapo vs other birds" if config.label_key == "label" else "the species"
+    return (f"{target}, {images} training images of {config.dataset}, {config.model.name}, "
+            f"{config.num_steps} steps of batch {config.batch_size}")
 
 
-def define_study_flags(workdir: str | None, variants) -> None:
-    """The flags every variants-over-seeds driver takes (call from its define_flags)."""
-    flags.DEFINE_string("workdir", workdir, "output directory", required=workdir is None)
+def main(study: Study) -> None:
+    """Trains (unless ``--report_only``) and tabulates `study` as the flags say."""
+    logging.set_verbosity(logging.WARNING)  # orbax logs every checkpoint at INFO
+    runtime.configure_cpu_devices(FLAGS.cpu_devices)
+    require_known(FLAGS.variants, study.variants)
+    workdir, command = FLAGS.workdir, invocation(study.name)
+    configs = {name: study.config(name) for name in FLAGS.variants}
+    if study.prepare is not None and not FLAGS.report_only:
+        study.prepare(workdir, configs)
+    if not FLAGS.report_only:
+        run_study(configs, workdir, FLAGS.seeds, command=command)
+    results = load_results(workdir, list(configs))
+    base = study.config(study.baseline or study.variants[0])
+    intro = (f"Mean ± sample std over seeds; {setting(base)}. {study.note} Command: "
+             f"`{command}`; machine: {machine_description()}.").replace("  ", " ")
+    extra = "".join(section(workdir, results, FLAGS.seeds) for section in study.sections)
+    publish(workdir, results, study.metrics, title=study.title, intro=intro, extra=extra)
+
+
+def define_flags(study: Study) -> None:
+    """The driver's command line (defined only when a study runs as a script, so that
+    notebooks and tests can import study modules next to each other)."""
+    flags.DEFINE_string("workdir", f"runs/{study.name}", "output directory")
     flags.DEFINE_list("seeds", ["0", "1", "2"], "seeds of every variant")
-    flags.DEFINE_list("variants", list(variants), "variants to run")
+    flags.DEFINE_list("variants", list(study.variants), "variants to run")
     flags.DEFINE_integer("cpu_devices", None, "CPU devices (default: one per core)")
     flags.DEFINE_bool("report_only", False, "train nothing: tabulate the variants that have "
                       "finished (a results.json in the workdir), with each one's own seeds")
+    if study.flags is not None:
+        study.flags()
+
+
+def run(study: Study) -> None:
+    """``python -m experiments.<name>``: defines the flags and runs :func:`main`."""
+    define_flags(study)
+    app.run(lambda argv: main(study))

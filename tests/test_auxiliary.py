@@ -11,10 +11,10 @@ from jax.test_util import check_grads
 
 from jaxprior import losses
 from jaxprior.data.synthetic_birds import FAMILY_OF_SPECIES
+from jaxprior.priors.aux_heads import head_specs, head_term
 from jaxprior.train import Trainer, train_and_evaluate
 from jaxprior.train.config import validate_config
 from jaxprior.train.loop import load_run
-from jaxprior.priors.aux_heads import head_specs, head_term
 from tests.tiny_config import run_steps
 
 FAMILY = FAMILY_OF_SPECIES  # parrots (kakapo, kea, parakeet), larids, ducks, penguin, songbirds

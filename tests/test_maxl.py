@@ -20,8 +20,8 @@ from jaxprior.meta import (
     label_statistics,
     maxl_train_step,
 )
-from jaxprior.models.functional import split_model, stateful_apply
 from jaxprior.metrics import normalized_mutual_information
+from jaxprior.models.functional import split_model, stateful_apply
 from jaxprior.train.state import create_train_state
 
 # -- losses -----------------------------------------------------------------------------------

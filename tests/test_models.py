@@ -7,7 +7,7 @@ import pytest
 from flax import nnx
 from jax.test_util import check_grads
 
-from jaxprior.models import Branch, classifier_head, Conv, choose_impl, conv2d, create_model
+from jaxprior.models import Branch, Conv, choose_impl, classifier_head, conv2d, create_model
 
 
 @pytest.mark.parametrize("shape,kernel,stride,padding", [

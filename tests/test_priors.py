@@ -6,10 +6,9 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from jaxprior.models import create_model, crop_boxes
-from jaxprior.train import Trainer, train_and_evaluate
-from jaxprior.models import split_model
+from jaxprior.models import create_model, crop_boxes, split_model
 from jaxprior.priors.mask_head import MaskReproduction
+from jaxprior.train import Trainer, train_and_evaluate
 from jaxprior.train.steps import make_inference_fn, make_predict
 from tests.tiny_config import run_steps
 

@@ -51,6 +51,7 @@ def test_maxl_cifar100_config_trains_on_mock_data(tmp_path):
 
 def test_seed004_cifar10_config_builds_and_loads_mock_data(tmp_path):
     from experiments.configs.seed004_cifar10 import get_config
+
     from jaxprior.train import Trainer
     from jaxprior.train.config import validate_config
 

@@ -99,6 +99,7 @@ def _flat(config):
 @pytest.mark.parametrize("name", ["texture", "mixstyle", "dann", "dann_low_weight", "jigsaw"])
 def test_every_study_variant_is_the_baseline_with_one_remedy(name):
     from experiments.configs.seed003_baseline import get_config
+
     from jaxprior.train.config import validate_config
 
     c = get_config(name)

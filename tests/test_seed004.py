@@ -4,9 +4,9 @@ import json
 
 import numpy as np
 import pytest
+from experiments.configs.seed004_baseline import VARIANTS, get_config
 
 from experiments import seed004
-from experiments.configs.seed004_baseline import VARIANTS, get_config
 from jaxprior.train import train_and_evaluate
 from jaxprior.train.config import validate_config
 

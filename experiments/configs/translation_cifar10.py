@@ -1,6 +1,6 @@
-"""Translation and position priors on CIFAR-10, for a machine with internet (the first run downloads CIFAR-10
-through TFDS) and preferably a GPU/TPU: ResNet-18 (CIFAR stem), 10 classes, with one
-architectural prior of ``experiments/configs/translation.VARIANTS`` or none.
+"""Translation and position priors on CIFAR-10, for a machine with internet (the first
+run downloads CIFAR-10 through TFDS) and preferably a GPU/TPU: ResNet-18 (CIFAR stem), 10
+classes, with one architectural prior of ``experiments/configs/translation.VARIANTS`` or none.
 
   python -m experiments.run_seeds \
       --config experiments/configs/translation_cifar10.py:blurpool_4 --workdir runs/c10/blurpool_4

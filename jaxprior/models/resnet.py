@@ -6,9 +6,9 @@ torchvision layout, 7x7/2 conv + 3x3/2 max-pool, whose weights ``jaxprior.models
 loads) are presets: a :class:`ResNetBackbone` inside a :class:`~jaxprior.models.Classifier`.
 Projection shortcuts (1x1 conv + BN) wherever the shape changes.
 
-Translation and position options: ``antialias=k`` (Zhang 2019's placement: a strided 3x3 conv becomes
-conv stride 1 + BlurPool, a strided shortcut BlurPool then 1x1 conv, the stem max-pool
-max-pool stride 1 + BlurPool; filter size k) and ``padding_mode`` for every conv
+Translation and position options: ``antialias=k`` (Zhang 2019's placement: a strided
+3x3 conv becomes conv stride 1 + BlurPool, a strided shortcut BlurPool then 1x1 conv, the
+stem max-pool max-pool stride 1 + BlurPool; filter size k) and ``padding_mode`` for every conv
 ("zero", "reflect", "circular", or "full" convolution, whose identity branches are
 zero-padded to the growing maps as in Kayhan & van Gemert 2020), and ``coordconv=True``
 (the stem convolution also sees CoordConv's x and y channels, Liu et al. 2018).

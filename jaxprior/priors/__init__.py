@@ -22,6 +22,20 @@ input, the head box, is declared by its ``input_keys`` and checked against the d
 like a prior's fields.
 """
 
+# Registration order is application order.
+from jaxprior.priors import (
+    aux_heads,
+    cam,
+    detection,
+    gain,
+    jigsaw,
+    mask_head,
+    maxl,
+    open_set,
+    pretrained,
+    rrr,
+    texture,
+)
 from jaxprior.priors.base import (
     REGISTRY,
     Context,
@@ -32,19 +46,6 @@ from jaxprior.priors.base import (
     register,
     unregister,
 )
-
-# Registration order is application order.
-from jaxprior.priors import cam  # noqa: E402, I001
-from jaxprior.priors import rrr  # noqa: E402
-from jaxprior.priors import gain  # noqa: E402
-from jaxprior.priors import mask_head  # noqa: E402
-from jaxprior.priors import detection  # noqa: E402
-from jaxprior.priors import aux_heads  # noqa: E402
-from jaxprior.priors import texture  # noqa: E402
-from jaxprior.priors import jigsaw  # noqa: E402
-from jaxprior.priors import maxl  # noqa: E402
-from jaxprior.priors import open_set  # noqa: E402
-from jaxprior.priors import pretrained  # noqa: E402
 
 __all__ = ["REGISTRY", "Context", "Prior", "Task", "aux_heads", "cam", "detection",
            "enabled", "gain", "jigsaw", "mask_head", "maxl", "open_set", "overrides",

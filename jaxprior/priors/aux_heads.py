@@ -4,6 +4,8 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 import jax.numpy as jnp
 
 from jaxprior import losses
@@ -94,8 +96,8 @@ class AuxiliaryHeads(Prior):
     Each head's term is logged as ``aux_<name>`` and added with its weight.
     """
 
-    defaults = {"heads": {}}
-    free_form = ("heads",)
+    defaults: ClassVar[dict] = {"heads": {}}
+    free_form: ClassVar[tuple] = ("heads",)
 
     @classmethod
     def is_enabled(cls, cfg):

@@ -4,6 +4,8 @@ evaluation (``background_evidence``)."""
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 import numpy as np
 
 from jaxprior import losses
@@ -23,8 +25,8 @@ class CamRestriction(Prior):
     no class-0 evidence outside the mask) or the softmax form (each of
     ``restricted_classes`` loses its centred evidence outside the mask)."""
 
-    defaults = {"weight": 0.0, "binary": True, "restricted_classes": (0,),
-                "reduction": "mean", "mask_key": "bird_mask"}
+    defaults: ClassVar[dict] = {"weight": 0.0, "binary": True, "restricted_classes": (0,),
+                                "reduction": "mean", "mask_key": "bird_mask"}
 
     @classmethod
     def check_config(cls, cfg, config):
@@ -53,7 +55,7 @@ class CamEvidence(Prior):
     outside ``mask_key`` (``background_evidence``), on datasets with that mask
     (``target_class`` -1 = off)."""
 
-    defaults = {"target_class": 0, "mask_key": "bird_mask"}
+    defaults: ClassVar[dict] = {"target_class": 0, "mask_key": "bird_mask"}
 
     @classmethod
     def is_enabled(cls, cfg):

@@ -3,6 +3,8 @@ of the batch (the bird's head); training-only; evaluation reports its COCO AP.""
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -43,10 +45,11 @@ class Localisation(Prior):
     ``levels`` stages (an FPN neck, top-down pathway if ``neck``; a head of ``width``
     channels); IoU assignment with the two thresholds; focal + ``box_loss`` loss."""
 
-    defaults = {"weight": 0.0, "box_key": "head_box", "width": 32, "levels": 2,
-                "neck": True, "scales": (2.5, 3.5), "aspect_ratios": (0.75, 1.0, 1.33),
-                "positive_threshold": 0.5, "negative_threshold": 0.4,
-                "box_loss": "smooth_l1", "box_weight": 1.0}
+    defaults: ClassVar[dict] = {"weight": 0.0, "box_key": "head_box", "width": 32, "levels": 2,
+                                "neck": True, "scales": (2.5, 3.5),
+                                "aspect_ratios": (0.75, 1.0, 1.33),
+                                "positive_threshold": 0.5, "negative_threshold": 0.4,
+                                "box_loss": "smooth_l1", "box_weight": 1.0}
 
     @classmethod
     def check_config(cls, cfg, config):

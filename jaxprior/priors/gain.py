@@ -3,6 +3,8 @@ recognised), optionally with the attention supervised by the object mask."""
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from jaxprior import losses
 from jaxprior.priors import fields
 from jaxprior.priors.base import Prior, register
@@ -11,8 +13,8 @@ from jaxprior.priors.cam import require_cam
 
 @register("gain")
 class AttentionMining(Prior):
-    defaults = {"weight": 0.0, "supervision_weight": 0.0, "sigma": 0.5, "omega": 10.0,
-                "mask_key": "bird_mask"}
+    defaults: ClassVar[dict] = {"weight": 0.0, "supervision_weight": 0.0, "sigma": 0.5,
+                                "omega": 10.0, "mask_key": "bird_mask"}
 
     @classmethod
     def check_config(cls, cfg, config):

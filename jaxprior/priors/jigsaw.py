@@ -4,6 +4,8 @@ a max-Hamming permutation set; a head on the pooled features predicts the permut
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 import jax.numpy as jnp
 import numpy as np
 
@@ -23,8 +25,8 @@ class Jigsaw(Prior):
     ``num_permutations`` orders of its ``grid`` x ``grid`` tiles; ``classify_shuffled``
     also counts shuffled images in the class loss (the authors' code)."""
 
-    defaults = {"weight": 0.0, "grid": 3, "num_permutations": 30, "unshuffled_prob": 0.7,
-                "classify_shuffled": False}
+    defaults: ClassVar[dict] = {"weight": 0.0, "grid": 3, "num_permutations": 30,
+                                "unshuffled_prob": 0.7, "classify_shuffled": False}
 
     @classmethod
     def check_config(cls, cfg, config):

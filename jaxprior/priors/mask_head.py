@@ -4,6 +4,8 @@ function drops it."""
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from jaxprior import losses
 from jaxprior.models import Branch, MaskDecoder
 from jaxprior.priors import fields
@@ -15,8 +17,8 @@ class MaskReproduction(Prior):
     """``width``: the decoder's hidden width; ``upsample``: its output is the feature map
     upsampled this many times (the mask is resized to it)."""
 
-    defaults = {"weight": 0.0, "width": 32, "upsample": 2, "bce_weight": 1.0,
-                "dice_weight": 1.0, "mask_key": "head_mask"}
+    defaults: ClassVar[dict] = {"weight": 0.0, "width": 32, "upsample": 2, "bce_weight": 1.0,
+                                "dice_weight": 1.0, "mask_key": "head_mask"}
 
     @classmethod
     def check_config(cls, cfg, config):

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import logging
+from typing import ClassVar
 
 import jax
 import numpy as np
@@ -57,7 +58,7 @@ class Maxl(Prior):
     the generated labels every ``stats_every`` steps (0 = once per epoch) on the first
     ``stats_examples`` training examples."""
 
-    defaults = {
+    defaults: ClassVar[dict] = {
         "enabled": False,
         "psi": (5,),
         "order": "second",
@@ -73,7 +74,7 @@ class Maxl(Prior):
         "stats_every": 0,
         "stats_examples": 1000,
     }
-    free_form = ("generator",)
+    free_form: ClassVar[tuple] = ("generator",)
 
     @classmethod
     def is_enabled(cls, cfg):

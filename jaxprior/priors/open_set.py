@@ -5,6 +5,7 @@ and reports how well the known-ness scores reject them (AUROC, FPR at 95% TPR)."
 from __future__ import annotations
 
 import dataclasses
+from typing import ClassVar
 
 import numpy as np
 
@@ -15,7 +16,7 @@ from jaxprior.priors.base import Prior, register
 
 @register("open_set")
 class OpenSet(Prior):
-    defaults = {"unknown_species": ()}
+    defaults: ClassVar[dict] = {"unknown_species": ()}
 
     @classmethod
     def is_enabled(cls, cfg):

@@ -12,6 +12,7 @@ initialised. Backbone arrays are matched by their path below the first ``backbon
 from __future__ import annotations
 
 import os
+from typing import ClassVar
 
 import jax
 import numpy as np
@@ -96,8 +97,8 @@ def restore_backbone(params, model_state, checkpoint: str):
                                  f"{'/'.join(sub)} ({what}); is it the same architecture?")
             value = np.asarray(source[sub])
             if value.shape != leaf.shape:
-                raise ValueError(f"priors.pretrained.checkpoint: {'/'.join(sub)} has shape {value.shape} in "
-                                 f"the checkpoint, {leaf.shape} in the model")
+                raise ValueError(f"priors.pretrained.checkpoint: {'/'.join(sub)} has shape "
+                                 f"{value.shape} in the checkpoint, {leaf.shape} in the model")
             restored += 1
             return jax.numpy.asarray(value, leaf.dtype)
 
@@ -106,8 +107,8 @@ def restore_backbone(params, model_state, checkpoint: str):
     params = fill(params, saved["params"], "params")
     model_state = fill(model_state, saved.get("model_state", {}), "model state")
     if restored == 0:
-        raise ValueError(f"priors.pretrained.checkpoint: the model has no backbone arrays to restore from "
-                         f"{checkpoint!r}")
+        raise ValueError(f"priors.pretrained.checkpoint: the model has no backbone arrays to "
+                         f"restore from {checkpoint!r}")
     return params, model_state, restored
 
 
@@ -117,7 +118,8 @@ class PretrainedBackbone(Prior):
     initialises this run's; ``freeze_backbone``: only the heads train;
     ``backbone_lr_scale``: the backbone's learning rate relative to the heads'."""
 
-    defaults = {"checkpoint": config_dict.placeholder(str), "freeze_backbone": False, "backbone_lr_scale": 1.0}
+    defaults: ClassVar[dict] = {"checkpoint": config_dict.placeholder(str),
+                                "freeze_backbone": False, "backbone_lr_scale": 1.0}
 
     @classmethod
     def is_enabled(cls, cfg):

@@ -3,6 +3,8 @@ the object mask (:func:`jaxprior.losses.rrr_loss`)."""
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 import jax.numpy as jnp
 
 from jaxprior import losses
@@ -12,7 +14,7 @@ from jaxprior.priors.base import Prior, register
 
 @register("rrr")
 class RightReasons(Prior):
-    defaults = {"weight": 0.0, "reduction": "sum", "mask_key": "bird_mask"}
+    defaults: ClassVar[dict] = {"weight": 0.0, "reduction": "sum", "mask_key": "bird_mask"}
 
     @classmethod
     def check_config(cls, cfg, config):

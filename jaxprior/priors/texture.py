@@ -4,6 +4,8 @@ inside the train step (:func:`jaxprior.data.textures.randomize_texture`)."""
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from jaxprior.data.textures import randomize_texture, texture_bank
 from jaxprior.priors import fields
 from jaxprior.priors.base import Prior, register
@@ -11,8 +13,8 @@ from jaxprior.priors.base import Prior, register
 
 @register("texture_randomization")
 class TextureRandomization(Prior):
-    defaults = {"p": 0.0, "background": False, "num_textures": 64, "mask_key": "bird_mask",
-                "seed": 0}
+    defaults: ClassVar[dict] = {"p": 0.0, "background": False, "num_textures": 64,
+                                "mask_key": "bird_mask", "seed": 0}
 
     @classmethod
     def is_enabled(cls, cfg):

@@ -11,7 +11,6 @@ parameters, optimiser state, step, RNG and position in the data stream.
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 import json
 import os
@@ -23,21 +22,15 @@ import ml_collections
 import numpy as np
 import tqdm
 
-from jaxprior import priors as priors_lib
 from jaxprior.data import augment as augment_lib
 from jaxprior.data import pipeline, sources
 from jaxprior.metrics.summary import known_examples, split_metrics
-from jaxprior.models import create_model, split_model
-from jaxprior.optim import make_optimizer
 from jaxprior.priors.base import overrides
 from jaxprior.train import guards, steps
 from jaxprior.train import mesh as mesh_lib
+from jaxprior.train.build import build_run, one_vs_rest_label
 from jaxprior.train.checkpoint import Checkpointer
 from jaxprior.train.config import validate_config, with_defaults
-from jaxprior.train.objectives import build_objective
-from jaxprior.train.state import create_train_state
-
-
 
 
 class MetricsLog:
@@ -65,56 +58,17 @@ class Trainer:
         self.config = config
         self.workdir = workdir
         os.makedirs(workdir, exist_ok=True)
-        spec = _task_spec(config)
-        for split in (config.train_split, *config.eval_splits):
-            if split not in spec.splits:
-                raise ValueError(f"unknown split {split!r} of dataset {config.dataset!r} in the "
-                                 f"config; expected one of {sorted(spec.splits)}")
-        num_classes = spec.num_classes if config.label_key == "label" else spec.num_species
-        self.priors = priors_lib.base.build(config)
-        self.task = priors_lib.base.resolve_task(self.priors, priors_lib.Task(
-            spec=spec, num_classes=num_classes, label_key=config.label_key,
-            image_size=config.image_size, num_steps=config.num_steps))
+        built = build_run(config)
+        self.built = built
+        self.priors, self.task, self.mesh, self.defs = (built.priors, built.task, built.mesh,
+                                                        built.defs)
         self.spec, self.num_classes = self.task.spec, self.task.num_classes
-        self.mesh = mesh_lib.make_mesh(config.num_devices)
         self.local_batch = mesh_lib.local_batch_size(config.batch_size, self.mesh,
                                                      name="batch_size")
         self.local_eval_batch = mesh_lib.local_batch_size(config.eval_batch_size, self.mesh,
                                                           name="eval_batch_size")
-
-        model_kwargs = dict(config.model.kwargs)
-        if "branches" in model_kwargs:
-            raise ValueError("config.model.kwargs.branches: model branches come from the "
-                             "priors (their branches() hook), not from the model's arguments")
-        branches = priors_lib.base.collect_branches(self.priors)
-        model = create_model(config.model.name, num_classes=self.num_classes, seed=config.seed,
-                             branches=branches, **model_kwargs)
-        self.defs, params, model_state = split_model(model)
-        for key in self.defs.inputs:
-            self.spec.require_field(key, f"model {config.model.name!r}")
-        for prior in self.priors:
-            params, model_state = prior.init_params(params, model_state)
-        scaled = priors_lib.base.single(self.priors, "learning_rate_scales")
-        tx = make_optimizer(config.optimizer, config.num_steps,
-                            group_scales=scaled.learning_rate_scales() if scaled else None)
-        states = {p.name: s for p in self.priors if (s := p.init_state(tx)) is not None}
-        state = create_train_state(params, model_state, tx, config.seed, priors=states)
-        own_step = priors_lib.base.single(self.priors, "make_train_step")
-        if own_step is not None:
-            train_step = own_step.make_train_step(self.defs, tx)
-        else:
-            train_step = steps.make_train_step(
-                self.defs, tx, build_objective(self.priors, config.label_key),
-                transform=steps.compose_transforms(
-                    [p.transform_batch for p in self.priors if overrides(p, "transform_batch")]))
-        repl, data = mesh_lib.replicated(self.mesh), mesh_lib.data_sharding(self.mesh)
-        self.state = jax.device_put(state, repl)
-        self.train_step = jax.jit(train_step, in_shardings=(repl, data),
-                                  out_shardings=(repl, repl), donate_argnums=0)
-        self.eval_step = jax.jit(
-            steps.make_eval_step(self.defs, config.label_key, outputs=tuple(
-                p.eval_outputs for p in self.priors if overrides(p, "eval_outputs"))),
-            in_shardings=(repl, data), out_shardings=data)
+        self.state, self.train_step, self.eval_step = (built.state, built.train_step,
+                                                       built.eval_step)
         self._predict = jax.jit(steps.make_predict(self.defs))
         self.checkpointer = Checkpointer(os.path.join(workdir, "checkpoints"),
                                          keep=config.keep_checkpoints)
@@ -131,7 +85,7 @@ class Trainer:
             source = sources.load_split(c.dataset, split, image_size=c.image_size,
                                         data_dir=c.data_dir)
             if c.one_vs_rest >= 0:
-                source = source.map(functools.partial(_one_vs_rest, c.one_vs_rest))
+                source = source.map(functools.partial(one_vs_rest_label, c.one_vs_rest))
             for prior in self.priors:
                 source = prior.transform_source(source, split, train=split == c.train_split)
             if split == c.train_split and c.train_limit:
@@ -270,23 +224,6 @@ class Trainer:
         for prior in self.priors:
             info.update(prior.run_info())
         return info
-
-
-def _task_spec(config) -> sources.DatasetSpec:
-    """The dataset's spec, relabelled for a one-vs-rest task when configured."""
-    spec = sources.get_spec(config.dataset)
-    k = config.one_vs_rest
-    if k < 0:
-        return spec
-    if k >= spec.num_species:
-        raise ValueError(f"one_vs_rest {k} out of range: {config.dataset!r} has "
-                         f"{spec.num_species} species")
-    return dataclasses.replace(spec, num_classes=2,
-                               class_names=(spec.name_of("species", k), "rest"))
-
-
-def _one_vs_rest(species: int, example: dict) -> dict:
-    return dict(example, label=np.int64(example["species"] != species))
 
 
 def load_run(workdir: str) -> Trainer:

@@ -1,48 +1,34 @@
-"""Seed 000's priors on the embedded benchmark, every variant over seeds, one table.
+"""Where the evidence lies: the attention priors (CAM restriction, RRR, mask
+reproduction, two-stream input, pretrained backbone) against the baseline, every variant
+of ``experiments/configs/attention_priors.py`` over seeds, one table.
 
-  python -m experiments.seed000 --workdir runs/seed000 [--seeds 0,1,2] [--variants a,b]
+  python -m experiments.attention_priors --workdir runs/attention_priors [--seeds 0,1,2] \
+      [--variants a,b]
 
-Runs seed000_pretrain once (seed 0; the pretrained variants start from it), then each
-variant's config over the seeds (resuming whatever already finished), and writes into
-the workdir:
+Runs the pretraining once (seed 0; the pretrained variants start from it), then each
+variant over the seeds (resuming whatever already finished), and writes into the
+workdir:
 
   results.md / results.json   one row per variant, mean ± std of the headline metrics
   cam_overlays.png            CAMs of the baseline and the CAM-restricted models on the
                               same test_shift images (kakapo evidence cold, other warm)
 
 Runtime on a 2-core CPU: about 45 minutes for 3 seeds (RRR's double backprop is the
-slowest variant); GPU not measured.
+slowest variant).
 """
 
-import importlib
 import os
 
 import grain
 import numpy as np
-from absl import app, flags, logging
 
-from experiments.study import (
-    define_study_flags,
-    invocation,
-    publish,
-    require_known,
-    run_or_load,
-)
-from jaxprior import losses, runtime, viz
+from experiments.configs import attention_priors as configs
+from experiments.study import Study, run
+from jaxprior import losses, viz
 from jaxprior.data import pipeline
 from jaxprior.train.loop import load_run, train_and_evaluate
-from jaxprior.train.multiseed import machine_description
 
-VARIANTS = ("baseline", "cam_binary", "cam_softmax", "cam_softmax_ramp", "rrr", "mask_head",
-            "two_stream", "pretrained_frozen", "pretrained_finetuned")
-PRETRAINED = ("pretrained_frozen", "pretrained_finetuned")
 FIGURE_RUNS = ("baseline", "cam_binary", "cam_softmax", "cam_softmax_ramp")
-
-FLAGS = flags.FLAGS
-
-
-def config_of(name: str):
-    return importlib.import_module(f"experiments.configs.seed000_{name}").get_config()
 
 
 def figure(workdir: str, names, num: int = 8):
@@ -85,7 +71,7 @@ def logit_decomposition(workdir: str, names, seeds) -> str:
         for seed in seeds:
             trainer = load_run(os.path.join(workdir, name, f"seed_{seed}"))
             source, spec = trainer.load("test_shift"), trainer.spec
-            bias = np.asarray(trainer.state.params["heads"]["main"]["bias"][...])
+            bias = np.asarray(trainer.state.params["head"]["bias"][...])
             for batch in pipeline.eval_batches(source, batch_size=256):
                 logits, aux = trainer.predict(batch)
                 d = np.asarray(losses.binary_cam(aux["cam"]))[..., 0]
@@ -105,48 +91,41 @@ def logit_decomposition(workdir: str, names, seeds) -> str:
     return "\n".join(rows)
 
 
-def main(argv):
-    del argv
-    logging.set_verbosity(logging.WARNING)
-    runtime.configure_cpu_devices(FLAGS.cpu_devices)
-    workdir = FLAGS.workdir
-    require_known(FLAGS.variants, VARIANTS)
+def pretrain(workdir: str, variant_configs: dict) -> None:
+    """The pretraining run the pretrained variants start from, in ``workdir/pretrain``."""
+    chosen = [n for n in variant_configs if n in configs.PRETRAINED_VARIANTS]
+    if not chosen:
+        return
     pretrain_dir = os.path.join(workdir, "pretrain")
-    if set(FLAGS.variants) & set(PRETRAINED) and not FLAGS.report_only:
-        print(f"== pretraining (all-species) -> {pretrain_dir}", flush=True)
-        train_and_evaluate(config_of("pretrain"), pretrain_dir)
-
-    configs = {}
-    for name in FLAGS.variants:
-        configs[name] = config_of(name)
-        if name in PRETRAINED:
-            configs[name].init.checkpoint = pretrain_dir
-    results = run_or_load(configs, workdir, FLAGS.seeds, report_only=FLAGS.report_only,
-                          command=f"python -m experiments.seed000 --workdir {workdir}")
-    train_size = config_of("baseline").train_limit
-    intro = (f"Mean ± sample std over seeds {FLAGS.seeds}; {train_size} training images (the "
-             f"first of synthetic_birds/64px train), ResNet-20, 200 steps of batch 128. "
-             f"Command: `{invocation('seed000')}`; machine: {machine_description()}.")
-    extra = ""
-    figure_runs = [n for n in FIGURE_RUNS if n in results]
-    if len(figure_runs) > 1:
-        figure(workdir, figure_runs).savefig(os.path.join(workdir, "cam_overlays.png"), dpi=120)
-        extra = ("\n## Where the decision comes from (test_shift)\n\n"
-                 "z_other - z_kakapo = evidence on the bird + evidence on the background + bias "
-                 "(single-logit CAM split by the bird mask; means over the group's images and "
-                 f"the seeds; positive = other bird).\n\n"
-                 f"{logit_decomposition(workdir, figure_runs, FLAGS.seeds)}\n"
-                 "\n![CAM overlays](cam_overlays.png)\n")
-    publish(workdir, results, list(config_of("baseline").report_metrics),
-            title="Seed 000 priors on the embedded benchmark", intro=intro, extra=extra)
+    print(f"== pretraining (all-species) -> {pretrain_dir}", flush=True)
+    train_and_evaluate(configs.pretrain_config(), pretrain_dir)
+    for name in chosen:
+        variant_configs[name].priors.pretrained.checkpoint = pretrain_dir
 
 
-def define_flags() -> None:
-    """The command line (defined only when run as a script, so that notebooks and tests
-    can import this module next to other experiments)."""
-    define_study_flags("runs/seed000", VARIANTS)
+def cam_section(workdir: str, results: dict, seeds) -> str:
+    """The CAM overlays and the logit decomposition of the CAM variants that finished."""
+    runs = [n for n in FIGURE_RUNS if n in results]
+    if len(runs) < 2:
+        return ""
+    figure(workdir, runs).savefig(os.path.join(workdir, "cam_overlays.png"), dpi=120)
+    return ("\n## Where the decision comes from (test_shift)\n\n"
+            "z_other - z_kakapo = evidence on the bird + evidence on the background + bias "
+            "(single-logit CAM split by the bird mask; means over the group's images and "
+            f"the seeds; positive = other bird).\n\n"
+            f"{logit_decomposition(workdir, runs, seeds)}\n"
+            "\n![CAM overlays](cam_overlays.png)\n")
 
+
+STUDY = Study(
+    name="attention_priors",
+    title="Attention priors on the embedded benchmark",
+    metrics=configs.baseline().report_metrics,
+    variants=tuple(configs.VARIANTS),
+    config=configs.get_config,
+    prepare=pretrain,
+    sections=(cam_section,),
+)
 
 if __name__ == "__main__":
-    define_flags()
-    app.run(main)
+    run(STUDY)

@@ -1,11 +1,12 @@
-"""Seed 004's architectural priors on the embedded benchmark: anti-aliasing, CoordConv,
-padding modes; clean accuracy and robustness to shifts and borders, over seeds.
+"""Translation, position and padding priors on the embedded benchmark (anti-aliasing,
+CoordConv, padding modes): clean accuracy and robustness to shifts and borders, every
+variant of ``experiments/configs/translation.py`` over seeds.
 
-  python -m experiments.seed004 --workdir runs/seed004 [--seeds 0,1,2] [--variants a,b]
+  python -m experiments.translation --workdir runs/translation [--seeds 0,1,2] \
+      [--variants a,b] [--eval_images 1000]
 
-Each variant is ``experiments/configs/seed004_baseline.py`` (ResNet-20, 10 species,
-2,000 training images) with one model option changed (its ``VARIANTS``). After
-training, each finished run is evaluated on the first ``--eval_images`` test images:
+After training, each finished run is evaluated on the first ``--eval_images`` test
+images:
 
   shift consistency    top-1 agreement of two random 56x56 crops of the 64x64 image
                        (offsets 0..8 per axis; Zhang 2019)
@@ -17,9 +18,9 @@ and the workdir gets results.md / results.json (mean ± std over seeds) and
 robustness_curves.png (both curves, mean ± std). Every run and every evaluation is kept
 (``<variant>/seed_<s>/robustness.json``) and not redone.
 
-Runtime on a 2-core CPU: see ``experiments/configs/seed004_baseline.py`` (full
-convolution, the slowest variant, about 13 minutes per seed); the robustness evaluation
-adds up to 6 minutes per run.
+Runtime on a 2-core CPU: see ``experiments/configs/translation.py`` (full convolution,
+the slowest variant, about 13 minutes per seed); the robustness evaluation adds up to 6
+minutes per run.
 """
 
 import json
@@ -28,31 +29,18 @@ import os
 import jax
 import jax.numpy as jnp
 import numpy as np
-from absl import app, flags, logging
+from absl import flags
 
-from experiments.configs.seed004_baseline import VARIANTS, get_config
-from experiments.study import (
-    define_study_flags,
-    invocation,
-    publish,
-    require_known,
-    run_or_load,
-)
-from jaxprior import runtime
+from experiments.configs import translation as configs
+from experiments.study import Study, run
 from jaxprior.metrics import shift as shift_metrics
 from jaxprior.train.loop import load_run
-from jaxprior.train.multiseed import (
-    aggregate,
-    machine_description,
-)
+from jaxprior.train.multiseed import aggregate
 
 FLAGS = flags.FLAGS
 
 MAX_SHIFT = 8
 BORDERS = (0, 2, 4, 8, 16)
-METRICS = ("test/accuracy", "test_shift/accuracy", "robust/shift_consistency",
-           f"robust/accuracy_shift_{MAX_SHIFT}", f"robust/accuracy_border_{BORDERS[-1]}")
-
 
 
 def robustness(run_dir: str, *, num_images: int, seed: int, max_shift: int = MAX_SHIFT,
@@ -122,38 +110,34 @@ def figure(curves: dict, *, borders=BORDERS):
         ax.set_ylabel("test accuracy")
         ax.grid(alpha=0.3)
     axes[1].legend(fontsize=8)
-    fig.suptitle("Seed 004 priors on the embedded benchmark (mean ± std over seeds)")
+    fig.suptitle("Translation and position priors (mean ± std over seeds)")
     fig.tight_layout()
     return fig
 
 
-def main(argv):
-    del argv
-    logging.set_verbosity(logging.WARNING)
-    runtime.configure_cpu_devices(FLAGS.cpu_devices)
-    require_known(FLAGS.variants, VARIANTS)
-    workdir, command = FLAGS.workdir, invocation("seed004")
-    results = run_or_load({name: get_config(name) for name in FLAGS.variants}, workdir,
-                          FLAGS.seeds, command=command, report_only=FLAGS.report_only)
+def robustness_section(workdir: str, results: dict, seeds) -> str:
+    """Adds robust/* to every variant's metrics and draws the curves."""
     curves = add_robustness(results, workdir, num_images=FLAGS.eval_images)
     figure(curves).savefig(os.path.join(workdir, "robustness_curves.png"), dpi=120)
-    base = get_config("baseline")
-    intro = (f"Mean ± sample std over seeds; 10 species, {base.train_limit} training images, "
-             f"ResNet-20, {base.num_steps} steps. robust/*: the first {FLAGS.eval_images} "
-             f"test images, crops of 56x56 (shift) or added black borders (border). "
-             f"Command: `{command}`; machine: {machine_description()}. Curves: "
-             "robustness_curves.png.")
-    publish(workdir, results, METRICS, intro=intro,
-            title="Seed 004: anti-aliasing, CoordConv and padding")
+    return "\n![Robustness curves](robustness_curves.png)\n"
 
 
 def define_flags() -> None:
-    """The command line (defined only when run as a script, so that tests can import
-    this module next to other experiments)."""
-    define_study_flags("runs/seed004", VARIANTS)
     flags.DEFINE_integer("eval_images", 1000, "test images for the robustness metrics")
 
 
+STUDY = Study(
+    name="translation",
+    title="Anti-aliasing, CoordConv and padding",
+    metrics=("test/accuracy", "test_shift/accuracy", "robust/shift_consistency",
+             f"robust/accuracy_shift_{MAX_SHIFT}", f"robust/accuracy_border_{BORDERS[-1]}"),
+    variants=tuple(configs.VARIANTS),
+    config=configs.get_config,
+    note="robust/*: the first test images (--eval_images), crops of 56x56 (shift) or added "
+         "black borders (border).",
+    sections=(robustness_section,),
+    flags=define_flags,
+)
+
 if __name__ == "__main__":
-    define_flags()
-    app.run(main)
+    run(STUDY)
