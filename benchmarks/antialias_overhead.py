@@ -16,17 +16,10 @@ import os
 import platform
 
 import jax
-import numpy as np
-from prior_overhead import time_round_robin
-from tables import publish
+from harness import compiled_step, publish, random_batch, step_config, time_round_robin
 
 from jaxprior import runtime
-from jaxprior.models import create_model
 from jaxprior.train import mesh as mesh_lib
-from jaxprior.train.config import base_config
-from jaxprior.train.objectives import build_objective
-from jaxprior.train.state import create_train_state, make_optimizer, split_model
-from jaxprior.train.steps import make_train_step
 
 VARIANTS = {"plain": {}, "blurpool_2": {"antialias": 2}, "blurpool_3": {"antialias": 3},
             "blurpool_4": {"antialias": 4}, "blurpool_5": {"antialias": 5},
@@ -37,20 +30,12 @@ NUM_CLASSES = 10
 
 def build(kwargs: dict, batch: dict, mesh):
     """A compiled ResNet-18 train step with its state and batch, and the step's FLOPs."""
-    config = base_config()
-    model = create_model("resnet18", num_classes=NUM_CLASSES, **kwargs)
-    defs, params, model_state = split_model(model)
-    tx = make_optimizer(config.optimizer, 1000)
-    repl, shard = mesh_lib.replicated(mesh), mesh_lib.data_sharding(mesh)
-    state = jax.device_put(create_train_state(params, model_state, tx, 0), repl)
-    step = jax.jit(make_train_step(defs, tx, build_objective(config, NUM_CLASSES)),
-                   in_shardings=(repl, shard), out_shardings=(repl, repl), donate_argnums=0)
-    device_batch = mesh_lib.shard_batch(batch, mesh)
-    cost = step.lower(state, device_batch).compile().cost_analysis()
-    cost = cost[0] if isinstance(cost, (list, tuple)) else cost
-    state, metrics = step(state, device_batch)  # compile and warm up
-    jax.block_until_ready(metrics)
-    return {"step": step, "state": state, "batch": device_batch}, float(cost["flops"])
+    config = step_config("resnet18", size=batch["image"].shape[1], batch=len(batch["image"]),
+                         **kwargs)
+    config.optimizer.update(schedule="cosine", weight_decay=5e-4, nesterov=True,
+                            warmup_steps=50)  # the default optimiser, as the runs train
+    run = compiled_step(config, batch, mesh=mesh)
+    return run, run["flops"]
 
 
 def main():
@@ -70,9 +55,7 @@ def main():
                      f"unknown: {unknown}")
     runtime.configure_cpu_devices(args.cpu_devices)
     mesh = mesh_lib.make_mesh()
-    rng = np.random.default_rng(0)
-    batch = {"image": rng.integers(0, 256, (args.batch, args.size, args.size, 3), np.uint8),
-             "label": rng.integers(0, NUM_CLASSES, args.batch)}
+    batch = random_batch(step_config("resnet18", size=args.size, batch=args.batch))
     runs, flops = {}, {}
     for name in names:
         runs[name], flops[name] = build(VARIANTS[name], batch, mesh)

@@ -13,13 +13,11 @@ from __future__ import annotations
 
 import argparse
 import platform
-import statistics
-import time
 
 import jax
 import jax.numpy as jnp
 import numpy as np
-from tables import publish
+from harness import median_seconds, publish
 
 from jaxprior.layers.conv import choose_impl, conv2d
 
@@ -31,13 +29,9 @@ CASES = [(batch, size, channels, padding)
 
 
 def time_call(fn, *args, calls: int) -> float:
-    jax.block_until_ready(fn(*args))  # compile + warm-up
-    times = []
-    for _ in range(calls):
-        start = time.perf_counter()
-        jax.block_until_ready(fn(*args))
-        times.append(time.perf_counter() - start)
-    return 1000 * statistics.median(times)
+    """Milliseconds per call of `fn(*args)`: the median of `calls` after one warm-up."""
+    return 1000 * median_seconds(lambda: jax.block_until_ready(fn(*args)), steps=calls,
+                                 warmup=1)
 
 
 def time_case(batch: int, size: int, channels: int, padding: str, calls: int) -> dict:

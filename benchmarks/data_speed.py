@@ -16,7 +16,7 @@ import tempfile
 import time
 
 import numpy as np
-from tables import publish
+from harness import publish
 
 from jaxprior.data import augment, pipeline, sources
 from jaxprior.data.synthetic_birds import SyntheticBirds, SyntheticBirdsConfig, builder, render

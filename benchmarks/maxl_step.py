@@ -30,13 +30,11 @@ import json
 import os
 import platform
 import resource
-import statistics
 import subprocess
 import sys
-import time
 
 import numpy as np
-from tables import publish
+from harness import median_seconds, publish
 
 PSI = (5,) * 20
 PRIMARY, AUX = len(PSI), sum(PSI)
@@ -49,29 +47,18 @@ ROWS = {
 }
 
 
-def _timed(step, steps: int, warmup: int) -> float:
-    times = []
-    for i in range(warmup + steps):
-        t0 = time.perf_counter()
-        step()
-        if i >= warmup:
-            times.append(time.perf_counter() - t0)
-    return statistics.median(times)
-
-
 def run_jax(kind: str, batch: int, size: int, steps: int, warmup: int) -> dict:
     import jax
     import optax
 
     from jaxprior import runtime
     from jaxprior.meta import create_maxl_state, maxl_train_step
-    from jaxprior.meta.training import stateful_apply
-    from jaxprior.models import create_model
+    from jaxprior.models import classifier_head, create_model, preprocess_images, split_model
+    from jaxprior.models.functional import stateful_apply
     from jaxprior.train import mesh as mesh_lib
-    from jaxprior.train.config import base_config
     from jaxprior.train.objectives import build_objective
-    from jaxprior.train.state import create_train_state, split_model
-    from jaxprior.train.steps import make_train_step, preprocess_images
+    from jaxprior.train.state import create_train_state
+    from jaxprior.train.steps import make_train_step
 
     runtime.configure_cpu_devices(None)
     mesh = mesh_lib.make_mesh()
@@ -80,11 +67,12 @@ def run_jax(kind: str, batch: int, size: int, steps: int, warmup: int) -> dict:
     data = mesh_lib.shard_batch({"image": rng.integers(0, 256, (batch, size, size, 3), np.uint8),
                                  "label": rng.integers(0, PRIMARY, batch)}, mesh)
     tx = optax.sgd(0.01)
-    mtl = create_model("vgg16_bn", num_classes=PRIMARY, aux_heads={"maxl": AUX})
+    mtl = create_model("vgg16_bn", num_classes=PRIMARY,
+                       branches={"maxl": classifier_head(AUX)})
     defs, params, model_state = split_model(mtl)
     state = create_train_state(params, model_state, tx, 0)
     if kind == "jax_single":
-        step = make_train_step(defs, tx, build_objective(base_config(), PRIMARY))
+        step = make_train_step(defs, tx, build_objective([], "label"))
     else:
         gen_defs, gen_params, gen_state = split_model(
             create_model("vgg16_bn", num_classes=AUX, seed=1))
@@ -92,7 +80,7 @@ def run_jax(kind: str, batch: int, size: int, steps: int, warmup: int) -> dict:
         state = create_maxl_state(state, gen_params, gen_state, gen_tx)
         core = functools.partial(
             maxl_train_step, mtl_apply=stateful_apply(defs.train, lambda z, a: (
-                z, a["heads"]["maxl"])),
+                z, a["branches"]["maxl"])),
             gen_apply=stateful_apply(gen_defs.train, lambda z, a: z), mtl_tx=tx, gen_tx=gen_tx,
             psi=PSI, inner_lr=0.01, order=kind.split("_")[1])
 
@@ -109,7 +97,7 @@ def run_jax(kind: str, batch: int, size: int, steps: int, warmup: int) -> dict:
         holder[0], metrics = compiled(holder[0], data)
         jax.block_until_ready(metrics)
 
-    seconds = _timed(one, steps, warmup)
+    seconds = median_seconds(one, steps=steps, warmup=warmup)
     stats = jax.devices()[0].memory_stats() or {}
     return {"seconds": seconds, "devices": jax.device_count(), "backend": jax.default_backend(),
             "device_peak_bytes": stats.get("peak_bytes_in_use")}
@@ -190,7 +178,7 @@ def run_torch(kind: str, batch: int, size: int, steps: int, warmup: int) -> dict
         if device == "cuda":
             torch.cuda.synchronize()
 
-    seconds = _timed(step, steps, warmup)
+    seconds = median_seconds(step, steps=steps, warmup=warmup)
     peak = torch.cuda.max_memory_allocated() if device == "cuda" else None
     return {"seconds": seconds, "threads": torch.get_num_threads(), "torch": torch.__version__,
             "device_peak_bytes": peak}

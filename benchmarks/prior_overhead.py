@@ -1,10 +1,10 @@
-"""Training-step overhead of each seed-000 prior (and seed 002's localisation branch) over
-the baseline, and inference cost.
+"""Training-step overhead of each attention prior (and the localisation branch) over the
+baseline, and inference cost.
 
   python benchmarks/prior_overhead.py --out benchmarks/results/prior_overhead.md
 
-For every experiments/configs/seed000_* variant and the detection branch of
-experiments/configs/seed002_localisation.py: ms per train step (median, all variants
+For the variants of experiments/configs/attention_priors.py and the detection branch of
+experiments/configs/localisation.py: ms per train step (median, all variants
 compiled first and then timed round-robin in one process, so that the machine's drift
 falls on all of them alike), its overhead over the baseline, and the XLA FLOPs of the
 inference function (logits only), which must equal the baseline's for a training-only
@@ -18,22 +18,16 @@ from __future__ import annotations
 import argparse
 import importlib
 import os
-import platform
-import statistics
 import sys
-import time
 
 import jax
 import numpy as np
-from tables import publish
+from harness import compiled_step, machine, publish, time_round_robin
 
 from jaxprior import runtime
 from jaxprior.data.synthetic_birds import SyntheticBirdsConfig, generate_split
-from jaxprior.models import create_model
 from jaxprior.train import mesh as mesh_lib
-from jaxprior.train.objectives import build_objective
-from jaxprior.train.state import create_train_state, make_optimizer, split_model
-from jaxprior.train.steps import make_inference_fn, make_train_step
+from jaxprior.train.steps import make_inference_fn
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # experiments/
 
@@ -43,11 +37,9 @@ TRAINING_ONLY = ("cam_binary", "cam_softmax", "mask_head", "rrr", "detection")
 
 
 def config_of(name: str):
-    """The seed-000 config of `name`, or seed 002's localisation branch for "detection"."""
-    if name == "detection":
-        return importlib.import_module("experiments.configs.seed002_localisation").get_config(
-            "detection")
-    return importlib.import_module(f"experiments.configs.seed000_{name}").get_config()
+    """The attention-priors config of `name`, or the localisation study's detection branch."""
+    study = "localisation" if name == "detection" else "attention_priors"
+    return importlib.import_module(f"experiments.configs.{study}").get_config(name)
 
 
 def batch_of(n: int, size: int) -> dict[str, np.ndarray]:
@@ -59,35 +51,15 @@ def batch_of(n: int, size: int) -> dict[str, np.ndarray]:
 def build(name: str, batch: dict, mesh):
     """A compiled train step (with its state and batch) and the inference FLOPs of `name`."""
     config = config_of(name)
-    model = create_model(config.model.name, num_classes=2, **config.model.kwargs)
-    defs, params, model_state = split_model(model)
-    tx = make_optimizer(config.optimizer, 1000)
-    repl, shard = mesh_lib.replicated(mesh), mesh_lib.data_sharding(mesh)
-    state = jax.device_put(create_train_state(params, model_state, tx, 0), repl)
-    step = jax.jit(make_train_step(defs, tx, build_objective(config, 2)),
-                   in_shardings=(repl, shard), out_shardings=(repl, repl), donate_argnums=0)
-    device_batch = mesh_lib.shard_batch(batch, mesh)
-    state, metrics = step(state, device_batch)  # compile
-    jax.block_until_ready(metrics)
+    config.batch_size = len(batch["image"])
+    run = compiled_step(config, batch, mesh=mesh)
+    state, defs = run["state"], run["built"].defs
     infer = jax.jit(make_inference_fn(defs))
     inputs = [batch[k] for k in defs.inputs]
-    cost = infer.lower(params, model_state, batch["image"], *inputs).compile().cost_analysis()
+    cost = infer.lower(state.params, state.model_state, batch["image"], *inputs).compile(
+        ).cost_analysis()
     cost = cost[0] if isinstance(cost, (list, tuple)) else cost
-    return {"step": step, "state": state, "batch": device_batch}, float(cost["flops"])
-
-
-def time_round_robin(runs: dict, rounds: int, steps: int) -> dict[str, float]:
-    """Median step time per variant, timing `steps` steps of each variant in turn, `rounds`
-    times, so that the machine's drift falls on every variant alike."""
-    times = {name: [] for name in runs}
-    for _ in range(rounds):
-        for name, run in runs.items():
-            for _ in range(steps):
-                t0 = time.perf_counter()
-                run["state"], metrics = run["step"](run["state"], run["batch"])
-                jax.block_until_ready(metrics)
-                times[name].append(time.perf_counter() - t0)
-    return {name: statistics.median(t) for name, t in times.items()}
+    return run, float(cost["flops"])
 
 
 def main():
@@ -115,8 +87,7 @@ def main():
                     f"{flops / 1e9:.3f} | {same} |")
         print(rows[-1], flush=True)
     text = "\n".join(rows) + (
-        f"\n\nMachine: {platform.machine()}, {os.cpu_count()} CPUs, {mesh.devices.size} "
-        f"{jax.default_backend()} device(s), jax {jax.__version__}. Command: `python "
+        f"\n\nMachine: {machine()}. Command: `python "
         f"benchmarks/prior_overhead.py --batch {args.batch} --rounds {args.rounds} --steps "
         f"{args.steps}`; medians over {args.rounds} x {args.steps} steps per variant, timed "
         "round-robin (every variant in turn, each round), 64x64 images. RRR's training step "

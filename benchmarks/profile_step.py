@@ -17,15 +17,9 @@ import re
 import tempfile
 
 import jax
-import numpy as np
+from harness import compiled_step, random_batch, step_config
 
 from jaxprior import runtime
-from jaxprior.models import create_model
-from jaxprior.train import mesh as mesh_lib
-from jaxprior.train.config import base_config
-from jaxprior.train.objectives import build_objective
-from jaxprior.train.state import create_train_state, make_optimizer, split_model
-from jaxprior.train.steps import make_train_step
 
 
 def main():
@@ -39,17 +33,9 @@ def main():
     args = parser.parse_args()
     runtime.configure_cpu_devices(args.cpu_devices)
 
-    mesh = mesh_lib.make_mesh()
-    repl, shard = mesh_lib.replicated(mesh), mesh_lib.data_sharding(mesh)
-    defs, params, model_state = split_model(create_model(args.model, num_classes=10))
-    tx = make_optimizer(base_config().optimizer, 1000)
-    state = jax.device_put(create_train_state(params, model_state, tx, 0), repl)
-    step = jax.jit(make_train_step(defs, tx, build_objective(base_config(), 10)),
-                   in_shardings=(repl, shard), out_shardings=(repl, repl), donate_argnums=0)
-    rng = np.random.default_rng(0)
-    batch = mesh_lib.shard_batch(
-        {"image": rng.integers(0, 256, (args.batch, args.size, args.size, 3), np.uint8),
-         "label": rng.integers(0, 10, args.batch)}, mesh)
+    config = step_config(args.model, size=args.size, batch=args.batch)
+    run = compiled_step(config, random_batch(config))
+    step, state, batch, mesh = run["step"], run["state"], run["batch"], run["built"].mesh
     for _ in range(3):
         state, metrics = step(state, batch)
     jax.block_until_ready(metrics)

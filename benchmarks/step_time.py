@@ -17,22 +17,20 @@ Runs for several minutes on a 2-core CPU. Timings are medians over --steps steps
 from __future__ import annotations
 
 import argparse
-import os
-import platform
-import statistics
-import time
 
 import jax
-import numpy as np
-from tables import publish
+from harness import (
+    compiled_step,
+    machine,
+    median_seconds,
+    publish,
+    random_batch,
+    step_config,
+    step_runner,
+)
 
 from jaxprior import runtime
-from jaxprior.models import create_model
 from jaxprior.train import mesh as mesh_lib
-from jaxprior.train.config import base_config
-from jaxprior.train.objectives import build_objective
-from jaxprior.train.state import create_train_state, make_optimizer, split_model
-from jaxprior.train.steps import make_train_step
 
 MODELS = ("resnet20", "resnet18", "vgg16_bn")
 NUM_CLASSES = 10
@@ -40,32 +38,10 @@ NUM_CLASSES = 10
 
 def time_jax(name: str, size: int, batch: int, impl: str, steps: int, warmup: int,
              devices: int):
-    mesh = mesh_lib.make_mesh(devices)
-    repl, shard = mesh_lib.replicated(mesh), mesh_lib.data_sharding(mesh)
-    model = create_model(name, num_classes=NUM_CLASSES, conv_impl=impl)
-    defs, params, model_state = split_model(model)
-    opt = base_config().optimizer
-    opt.schedule, opt.weight_decay, opt.nesterov = "constant", 0.0, False
-    tx = make_optimizer(opt, 1000)
-    state = jax.device_put(create_train_state(params, model_state, tx, 0), repl)
-    step = jax.jit(make_train_step(defs, tx, build_objective(base_config(), 10)),
-                   in_shardings=(repl, shard), out_shardings=(repl, repl), donate_argnums=0)
-    rng = np.random.default_rng(0)
-    data = mesh_lib.shard_batch(
-        {"image": rng.integers(0, 256, (batch, size, size, 3), np.uint8),
-         "label": rng.integers(0, NUM_CLASSES, batch)}, mesh)
-    compiled = step.lower(state, data).compile()
-    cost = compiled.cost_analysis()
-    cost = cost[0] if isinstance(cost, (list, tuple)) else cost
-    flops = float(cost.get("flops", float("nan")))
-    times = []
-    for i in range(warmup + steps):
-        t0 = time.perf_counter()
-        state, metrics = compiled(state, data)
-        jax.block_until_ready(metrics)
-        if i >= warmup:
-            times.append(time.perf_counter() - t0)
-    return statistics.median(times), flops
+    run = compiled_step(step_config(name, size=size, batch=batch, conv_impl=impl),
+                        random_batch(step_config(name, size=size, batch=batch)),
+                        mesh=mesh_lib.make_mesh(devices))
+    return median_seconds(step_runner(run), steps=steps, warmup=warmup), run["flops"]
 
 
 def torch_trunk(name: str):
@@ -132,16 +108,14 @@ def time_torch(name: str, size: int, batch: int, steps: int, warmup: int):
     opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
     x = torch.randint(0, 256, (batch, 3, size, size), dtype=torch.uint8)
     y = torch.randint(0, NUM_CLASSES, (batch,))
-    times = []
-    for i in range(warmup + steps):
-        t0 = time.perf_counter()
+
+    def one():
         opt.zero_grad(set_to_none=True)
         loss = torch.nn.functional.cross_entropy(model((x.float() / 255 - 0.5) / 0.25), y)
         loss.backward()
         opt.step()
-        if i >= warmup:
-            times.append(time.perf_counter() - t0)
-    return statistics.median(times)
+
+    return median_seconds(one, steps=steps, warmup=warmup)
 
 
 def main():
@@ -186,10 +160,8 @@ def main():
                    f"{t_torch * 1e3:.1f} | {best / t_torch:.2f} |")
             rows.append(row)
             print(row, flush=True)
-    machine = (f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, "
-               f"jax {jax.__version__} ({jax.default_backend()}), "
-               f"torch {torch_version or 'not installed'}")
-    text = ("\n".join(rows) + f"\n\nMachine: {machine}. Command: `python benchmarks/step_time.py "
+    where = machine(f"torch {torch_version or 'not installed'}")
+    text = ("\n".join(rows) + f"\n\nMachine: {where}. Command: `python benchmarks/step_time.py "
             f"--batch {args.batch} --steps {args.steps}`; medians over {args.steps} steps. "
             "images/s, GFLOP/s and the ratio use the faster of the two jaxprior columns; "
             "FLOPs are XLA's count for the whole (1-device) step.\n")

@@ -4,7 +4,8 @@ studies' results.json / results.md (never edited by hand).
   python -m experiments.report [--results experiments/results]
 
 For every study of :data:`STUDIES` whose results are published, one table: each variant's
-headline metrics (the study's ``STUDY.metrics``) as mean ± sample std over seeds and, where the study has a baseline,
+headline metrics (the study's ``STUDY.metrics``) as mean ± sample std over seeds and,
+where the study has a baseline,
 the difference of means from it; then the command, the commits and the machine that
 produced it (read from the study's results.md / results.json) and its figures.
 """

@@ -92,23 +92,32 @@ def setting(config: ml_collections.ConfigDict) -> str:
             f"{config.num_steps} steps of batch {config.batch_size}")
 
 
-def main(study: Study) -> None:
-    """Trains (unless ``--report_only``) and tabulates `study` as the flags say."""
-    logging.set_verbosity(logging.WARNING)  # orbax logs every checkpoint at INFO
-    runtime.configure_cpu_devices(FLAGS.cpu_devices)
-    require_known(FLAGS.variants, study.variants)
-    workdir, command = FLAGS.workdir, invocation(study.name)
-    configs = {name: study.config(name) for name in FLAGS.variants}
-    if study.prepare is not None and not FLAGS.report_only:
-        study.prepare(workdir, configs)
-    if not FLAGS.report_only:
-        run_study(configs, workdir, FLAGS.seeds, command=command)
+def run_and_publish(study: Study, workdir: str, seeds, variants, *, command: str,
+                    report_only: bool = False) -> dict[str, dict]:
+    """Trains `variants` of `study` over `seeds` in `workdir` (resuming finished work;
+    nothing with `report_only`), then publishes the table of the variants that have
+    finished, with the study's sections; returns their results."""
+    require_known(variants, study.variants)
+    configs = {name: study.config(name) for name in variants}
+    if not report_only:
+        if study.prepare is not None:
+            study.prepare(workdir, configs)
+        run_study(configs, workdir, seeds, command=command)
     results = load_results(workdir, list(configs))
     base = study.config(study.baseline or study.variants[0])
     intro = (f"Mean ± sample std over seeds; {setting(base)}. {study.note} Command: "
              f"`{command}`; machine: {machine_description()}.").replace("  ", " ")
-    extra = "".join(section(workdir, results, FLAGS.seeds) for section in study.sections)
+    extra = "".join(section(workdir, results, seeds) for section in study.sections)
     publish(workdir, results, study.metrics, title=study.title, intro=intro, extra=extra)
+    return results
+
+
+def main(study: Study) -> None:
+    """Trains (unless ``--report_only``) and tabulates `study` as the flags say."""
+    logging.set_verbosity(logging.WARNING)  # orbax logs every checkpoint at INFO
+    runtime.configure_cpu_devices(FLAGS.cpu_devices)
+    run_and_publish(study, FLAGS.workdir, FLAGS.seeds, FLAGS.variants,
+                    command=invocation(study.name), report_only=FLAGS.report_only)
 
 
 def define_flags(study: Study) -> None:

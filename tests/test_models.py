@@ -102,7 +102,7 @@ def test_unknown_model_or_argument_raises():
         create_model("resnet20", num_classes=2, depth=56)
     with pytest.raises(ValueError, match="must be an identifier"):
         create_model("resnet20", num_classes=2, branches={"bad name": classifier_head(3)})
-    with pytest.raises(ValueError, match="expected a jaxprior.models.Branch"):
+    with pytest.raises(ValueError, match=r"expected a jaxprior\.models\.Branch"):
         create_model("resnet20", num_classes=2, branches={"species": 3})
 
 

@@ -5,7 +5,7 @@ import math
 
 import pytest
 
-from experiments.study import run_or_load
+from experiments.study import Study, run_and_publish
 from jaxprior.train import multiseed
 
 
@@ -40,8 +40,13 @@ def test_comparison_from_finished_variants_with_their_own_seeds(tmp_path):
     results = multiseed.load_results(str(tmp_path), ["base", "missing", "prior"])
     assert list(results) == ["base", "prior"]
     # A driver's --report_only: the finished variants, nothing trained (no config needed).
-    reported = run_or_load(dict.fromkeys(["base", "missing", "prior"]), str(tmp_path), [0],
-                           command="", report_only=True)
+    from jaxprior.train import base_config
+
+    study = Study(name="t", title="T", metrics=("test/accuracy",),
+                  variants=("base", "missing", "prior"), config=lambda name: base_config(),
+                  baseline="base")
+    reported = run_and_publish(study, str(tmp_path), [0], ["base", "missing", "prior"],
+                               command="", report_only=True)
     assert reported == results and not (tmp_path / "missing").exists()
     table = multiseed.write_comparison(str(tmp_path), results, ["test/accuracy"], title="T",
                                        intro="I")
@@ -65,12 +70,12 @@ def test_run_seeds_writes_results(tiny_config, tmp_path):
 
 
 def test_quick_setting_shrinks_a_study_config():
-    from experiments.configs import seed004_baseline
+    from experiments.configs import translation
     from experiments.configs.quick import quick
 
-    c = quick(seed004_baseline.get_config("blurpool_4"), num_steps=40, width=8, batch_size=32)
+    c = quick(translation.get_config("blurpool_4"), num_steps=40, width=8, batch_size=32)
     assert (c.num_steps, c.batch_size, c.checkpoint_every, c.progress) == (40, 32, 40, False)
     assert c.model.kwargs.to_dict() == {"stem_stride": 2, "antialias": 4, "width": 8}
     assert c.optimizer.warmup_steps == 8  # 20 in the study, at most a fifth of the run
     with pytest.raises(ValueError, match="num_steps, width and batch_size must be >= 1"):
-        quick(seed004_baseline.get_config(), num_steps=0)
+        quick(translation.get_config(), num_steps=0)

@@ -46,14 +46,17 @@ def test_each_prior_trains(tiny_config, tmp_path, setup):
 
 def test_background_evidence_share_is_pooled_over_valid_examples():
     from jaxprior.data import sources
-    from jaxprior.train.loop import summarise
+    from jaxprior.metrics.summary import known_examples, split_metrics
+    from jaxprior.priors.cam import CamEvidence
 
     out = {"valid": np.array([True, True, False]), "prediction": np.array([0, 1, 0]),
            "label": np.array([0, 1, 0]), "species": np.array([0, 3, 0]),
            "background": np.array([2, 0, 2]), "loss": np.array([0.1, 0.2, 9.0]),
            "cam_outside": np.array([1.0, 0.0, 5.0]), "cam_total": np.array([2.0, 2.0, 5.0])}
-    m = summarise(out, spec=sources.get_spec("synthetic_birds"), label_key="label",
-                  num_classes=2)
+    m = split_metrics(out, spec=sources.get_spec("synthetic_birds"), label_key="label",
+                      num_classes=2)
+    m.update(CamEvidence(_block(CamEvidence.defaults), None).summarise(
+        out, known_examples(out, "label")))
     assert m["background_evidence"] == 0.25  # (1 + 0) / (2 + 2); the padded row is ignored
     assert m["num_examples"] == 2 and m["accuracy"] == 1.0
 

@@ -8,7 +8,7 @@ import tensorflow_datasets as tfds
 from jaxprior.train import train_and_evaluate
 
 
-@pytest.mark.parametrize("name", ["seed000_pets_cam", "seed000_pets_head", "seed000_cub_cam"])
+@pytest.mark.parametrize("name", ["pets_cam", "pets_head", "cub_cam"])
 def test_real_data_config_trains_on_mock_data(name, tmp_path):
     c = importlib.import_module(f"experiments.configs.{name}").get_config()
     c.image_size, c.batch_size, c.eval_batch_size, c.num_steps = 32, 16, 16, 2
@@ -49,9 +49,8 @@ def test_maxl_cifar100_config_trains_on_mock_data(tmp_path):
     assert test["num_examples"] > 0 and 0 <= test["maxl/nmi_species"] <= 1
 
 
-def test_seed004_cifar10_config_builds_and_loads_mock_data(tmp_path):
-    from experiments.configs.seed004_cifar10 import get_config
-
+def test_translation_cifar10_config_builds_and_loads_mock_data(tmp_path):
+    from experiments.configs.translation_cifar10 import get_config
     from jaxprior.train import Trainer
     from jaxprior.train.config import validate_config
 

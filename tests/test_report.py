@@ -10,7 +10,7 @@ def _stat(mean, std=0.0):
 
 
 def test_report_tables_effects_and_provenance(tmp_path):
-    study = tmp_path / "seed003"
+    study = tmp_path / "shape_bias"
     study.mkdir()
     (study / "results.json").write_text(json.dumps({
         "baseline": {"metrics": {"test/accuracy": _stat(0.8, 0.01),
@@ -20,13 +20,14 @@ def test_report_tables_effects_and_provenance(tmp_path):
                                 "test_conflict/shape_bias": _stat(0.55)},
                     "commit": "abc1234", "seeds": [0, 1, 2]}}))
     (study / "results.md").write_text(
-        "# t\n\nMean. Command: `python -m experiments.seed003 --workdir runs/seed003`; "
+        "# t\n\nMean. Command: `python -m experiments.shape_bias --workdir runs/shape_bias`; "
         "machine: x86_64 Linux, 2 CPUs, 2 x cpu device (cpu), jax 0.10.2. Figure: x.\n")
     (study / "shape_bias.png").write_bytes(b"png")
     text = report.report(str(tmp_path))
-    assert "| baseline | 0,1,2 | 0.800 ± 0.010 | — | 0.300 ± 0.000 |" in text
-    assert "| texture | 0,1,2 | 0.750 ± 0.020 (-0.050) | — | 0.550 ± 0.000 (+0.250) |" in text
-    assert "Command: `python -m experiments.seed003 --workdir runs/seed003`" in text
+    assert "| baseline | 0,1,2 | 0.800 ± 0.010 | — | 0.300 ± 0.000 | — | — |" in text
+    assert ("| texture | 0,1,2 | 0.750 ± 0.020 (-0.050) | — | 0.550 ± 0.000 (+0.250) | — | — |"
+            in text)
+    assert "Command: `python -m experiments.shape_bias --workdir runs/shape_bias`" in text
     assert "machine: x86_64 Linux, 2 CPUs, 2 x cpu device (cpu), jax 0.10.2." in text
-    assert "commit(s): abc1234" in text and "[shape_bias.png](seed003/shape_bias.png)" in text
-    assert "`seed004`" in text.split("## Not published yet")[1]  # listed, not invented
+    assert "commit(s): abc1234" in text and "[shape_bias.png](shape_bias/shape_bias.png)" in text
+    assert "`translation`" in text.split("## Not published yet")[1]  # listed, not invented

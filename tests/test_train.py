@@ -140,13 +140,15 @@ def test_nan_guard_stops_on_a_poisoned_batch_and_keeps_the_checkpoint(tiny_confi
 
 # -- resume after SIGKILL ------------------------------------------------------------------
 def _train_cmd(workdir, data_dir, steps):
-    return [sys.executable, "-m", "experiments.train", "--config", "tests/tiny_config.py",
+    """A tiny run with a stateful prior registered outside jaxprior (tests/plugin_prior.py)."""
+    return [sys.executable, "-m", "tests.plugin_prior", "--config", "tests/tiny_config.py",
             "--workdir", str(workdir), f"--config.data_dir={data_dir}",
             f"--config.num_steps={steps}", "--config.checkpoint_every=5",
-            "--config.log_every=5", "--cpu_devices=2"]
+            "--config.log_every=5", "--cpu_devices=2", "--config.priors.loss_ema.weight=0.5"]
 
 
 def test_run_killed_mid_training_resumes_to_the_same_result(data_dir, tmp_path):
+    """Parameters, optimiser, data position and a plugin prior's state all come back."""
     steps = 25
     env = dict(os.environ, XLA_FLAGS="", PYTHONUNBUFFERED="1", **CACHE_ENV)
     ref = subprocess.run(_train_cmd(tmp_path / "ref", data_dir, steps), cwd=repo_root(),
@@ -175,8 +177,10 @@ def test_run_killed_mid_training_resumes_to_the_same_result(data_dir, tmp_path):
     b = json.loads((work / "summary.json").read_text())
     assert 0 < b["resumed_from_step"] < steps
     for split in a["metrics"]:
-        for metric in ("loss", "accuracy", "balanced_accuracy"):
+        for metric in ("loss", "accuracy", "balanced_accuracy", "loss_ema/ema",
+                       "loss_ema/count"):
             assert b["metrics"][split][metric] == a["metrics"][split][metric], (split, metric)
+    assert a["metrics"]["test"]["loss_ema/count"] == steps  # the state counted every step
 
 
 def test_rerunning_a_finished_run_keeps_its_training_record(tmp_path):

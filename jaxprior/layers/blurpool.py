@@ -89,9 +89,12 @@ def blur_pool(x: jax.Array, *, filter_size: int = 4, stride: int | tuple[int, in
       [B, ceil(H / stride), ceil(W / stride), C] (for even filter sizes; the padding keeps
       ``H + k - 1`` samples to filter).
 
-    Example::
+    Example (MaxBlurPool: max-pool at stride 1, then blur and subsample):
 
-      y = blur_pool(nnx.max_pool(x, (2, 2), strides=(1, 1)), filter_size=4)  # MaxBlurPool
+      >>> x = jnp.ones((1, 8, 8, 2))
+      >>> y = blur_pool(nnx.max_pool(x, (2, 2), strides=(1, 1)), filter_size=4)
+      >>> y.shape, float(y.mean())
+      ((1, 4, 4, 2), 1.0)
     """
     stride = _check(x, stride, pad_mode, "blur_pool")
     before, after = blur_padding(filter_size)

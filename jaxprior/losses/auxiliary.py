@@ -36,11 +36,16 @@ def auxiliary_cross_entropy(logits: jax.Array, labels: jax.Array, *,
       [B]. Average it over the *kept* examples, e.g. with
       :func:`auxiliary_keep` as the mean's ``where`` (excluded examples are not "correct").
 
-    Example::
+    Example (species 0 is the main task's target and left out):
 
-      kept = auxiliary_keep(batch["species"], exclude_classes=(0,))
-      loss = auxiliary_cross_entropy(aux["heads"]["species"], batch["species"],
-                                     exclude_classes=(0,)).sum() / jnp.maximum(kept.sum(), 1)
+      >>> species = jnp.array([0, 2, 1])
+      >>> logits = jnp.log(jnp.array([[0.5, 0.25, 0.25], [0.2, 0.2, 0.6], [0.1, 0.8, 0.1]]))
+      >>> ce = auxiliary_cross_entropy(logits, species, exclude_classes=(0,))
+      >>> [round(float(v), 4) for v in ce]
+      [0.0, 0.5108, 0.2231]
+      >>> kept = auxiliary_keep(species, exclude_classes=(0,))
+      >>> round(float(ce.sum() / kept.sum()), 4)
+      0.367
     """
     if logits.ndim != 2 or labels.shape != logits.shape[:1]:
         raise ValueError(f"auxiliary_cross_entropy: need logits [B, K] and labels [B], got "

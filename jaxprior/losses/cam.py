@@ -39,10 +39,13 @@ def class_activation_map(features: jax.Array, kernel: jax.Array,
     Returns:
       [B, H, W, C].
 
-    Example::
+    Example (GAP -> Dense: the CAM's spatial mean is the logit without its bias):
 
-      logits, aux = model(x)
-      cam = class_activation_map(aux["features"], model.heads.main.kernel[...])
+      >>> features = jnp.ones((1, 2, 2, 3))
+      >>> kernel = jnp.array([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]])
+      >>> cam = class_activation_map(features, kernel)
+      >>> cam.shape, cam.mean((1, 2))
+      ((1, 2, 2, 2), Array([[2., 2.]], dtype=float32))
     """
     if features.ndim != 4:
         raise ValueError(f"class_activation_map: features must be [B, H, W, D], got shape "
@@ -122,10 +125,12 @@ def cam_restriction_loss(cam: jax.Array, object_mask: jax.Array, *,
       ``L = R( outside * sum_{c in restricted} relu(CAM_c - mean_k CAM_k) )`` with R the
       reduction over positions.
 
-    Example::
+    Example (the binary form: kakapo evidence, negative values, outside the bird):
 
-      loss = cam_restriction_loss(binary_cam(aux["cam"]), batch["bird_mask"],
-                                  binary=True).mean()
+      >>> cam = jnp.array([-2.0, 1.0, -1.0, 3.0]).reshape(1, 2, 2, 1)
+      >>> bird = jnp.array([[1, 0], [0, 0]])[None]  # the bird covers the top-left cell
+      >>> cam_restriction_loss(cam, bird, binary=True, reduction="sum")
+      Array([1.], dtype=float32)
     """
     _check(cam, object_mask, "cam_restriction_loss")
     if reduction not in REDUCTIONS:

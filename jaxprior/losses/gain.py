@@ -43,11 +43,11 @@ def erase_attended(images: jax.Array, attention: jax.Array, *, sigma: float = 0.
 def attention_mining_loss(masked_logits: jax.Array, labels: jax.Array) -> jax.Array:
     """[B] softmax probability of the true class on the erased images (lower is better).
 
-    Example::
+    Example (the class probability left after erasing what the model attended to):
 
-      att = class_attention(aux["cam"], labels)
-      masked_logits = apply_fn(erase_attended(images, att))
-      loss = attention_mining_loss(masked_logits, labels).mean()
+      >>> masked_logits = jnp.log(jnp.array([[0.9, 0.1], [0.5, 0.5]]))
+      >>> attention_mining_loss(masked_logits, jnp.array([0, 1]))
+      Array([0.9, 0.5], dtype=float32)
     """
     if masked_logits.ndim != 2 or labels.shape != masked_logits.shape[:1]:
         raise ValueError(f"attention_mining_loss: need logits [B, K] and labels [B], got "

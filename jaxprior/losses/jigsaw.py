@@ -177,10 +177,14 @@ def jigsaw_loss(class_logits: jax.Array, labels: jax.Array, jigsaw_logits: jax.A
         only; True (the authors' code): all images.
       where: optional [B] bool, examples to count at all (e.g. not padding).
 
-    Example:
-      >>> images, jig_labels = jigsaw_batch(rng, images, hamming_permutations(30))
-      >>> logits, aux = model(images)
-      >>> loss = jigsaw_loss(logits, labels, aux["heads"]["jigsaw"], jig_labels)
+    Example (the second image is shuffled: only the first counts in the class term):
+
+      >>> class_logits = jnp.log(jnp.array([[0.5, 0.5], [0.9, 0.1]]))
+      >>> jigsaw_logits = jnp.log(jnp.array([[1.0, 1.0, 1.0], [1.0, 1.0, 1.0]]) / 3)
+      >>> loss = jigsaw_loss(class_logits, jnp.array([0, 1]), jigsaw_logits,
+      ...                    jnp.array([0, 2]), weight=0.7)
+      >>> round(float(loss), 4)  # log 2 + 0.7 log 3
+      1.4622
     """
     class_term, jig_term = jigsaw_terms(class_logits, labels, jigsaw_logits, jigsaw_labels,
                                         classify_shuffled=classify_shuffled, where=where)

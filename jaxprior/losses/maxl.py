@@ -34,9 +34,11 @@ def mask_softmax(logits: jax.Array, mask: jax.Array, axis: int = -1) -> jax.Arra
     Returns:
       Same shape as `logits`; sums to 1 over each row's masked entries.
 
-    Example::
+    Example (two primary classes with 2 and 3 auxiliary classes):
 
-      probs = mask_softmax(gen_logits, hierarchical_mask(labels, (5,) * 20))
+      >>> mask = hierarchical_mask(jnp.array([1]), (2, 3))
+      >>> mask_softmax(jnp.zeros((1, 5)), mask).round(3)
+      Array([[0.   , 0.   , 0.333, 0.333, 0.333]], dtype=float32)
     """
     mask = jnp.broadcast_to(jnp.asarray(mask).astype(bool), logits.shape)
     shifted = jnp.where(mask, logits, -jnp.inf)
@@ -87,9 +89,13 @@ def focal_loss(probs: jax.Array, targets: jax.Array, *, gamma: float = 2.0) -> j
     Returns:
       [B].
 
-    Example::
+    Example (gamma 0 is the cross-entropy; gamma 2 discounts the easy example):
 
-      loss = focal_loss(jax.nn.softmax(logits), jax.nn.one_hot(labels, 20)).mean()
+      >>> probs, targets = jnp.array([[0.9, 0.1], [0.5, 0.5]]), jnp.eye(2)[jnp.array([0, 0])]
+      >>> focal_loss(probs, targets, gamma=0.0).round(4)
+      Array([0.1054, 0.6931], dtype=float32)
+      >>> focal_loss(probs, targets, gamma=2.0).round(4)
+      Array([0.0011, 0.1733], dtype=float32)
     """
     if probs.shape != targets.shape or probs.ndim != 2:
         raise ValueError(f"focal_loss: probs and targets must both be [B, K], got "

@@ -46,10 +46,12 @@ def rrr_loss(input_grads: jax.Array, irrelevant_mask: jax.Array, *,
     Returns:
       [B].
 
-    Example::
+    Example (the squared input gradient on the irrelevant pixels only):
 
-      grads = log_prob_input_gradients(lambda x: model(x)[0], images)
-      loss = rrr_loss(grads, 1.0 - batch["bird_mask"]).mean()
+      >>> grads = jnp.ones((1, 2, 2, 3))
+      >>> irrelevant = jnp.array([[1.0, 0.0], [0.0, 0.0]])[None]
+      >>> rrr_loss(grads, irrelevant, reduction="sum")
+      Array([3.], dtype=float32)
     """
     if input_grads.ndim != 4:
         raise ValueError(f"rrr_loss: input_grads must be [B, H, W, C], got shape "

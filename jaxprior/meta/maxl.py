@@ -109,11 +109,17 @@ def generator_objective(gen_params, mtl_params, batch: dict, *, gen_apply: PureA
     Returns:
       Scalar. ``jax.grad`` of it w.r.t. `gen_params` is the MAXL hypergradient.
 
-    Example::
+    Example (linear networks on 3 features, two primary classes with 2 auxiliary each):
 
-      hypergrad = jax.grad(generator_objective)(gen_params, mtl_params, batch,
-                                                gen_apply=gen, mtl_apply=mtl, psi=(5,) * 20,
-                                                inner_lr=0.01)
+      >>> x = jnp.array([[1.0, 0.0, 1.0], [0.0, 1.0, 1.0]])
+      >>> batch = {"image": x, "label": jnp.array([0, 1])}
+      >>> mtl = {"primary": jnp.zeros((3, 2)), "aux": jnp.zeros((3, 4))}
+      >>> gen = jnp.ones((3, 4)) * jnp.arange(4.0)
+      >>> hypergrad = jax.grad(generator_objective)(
+      ...     gen, mtl, batch, gen_apply=lambda g, x: x @ g, psi=(2, 2), inner_lr=0.1,
+      ...     mtl_apply=lambda p, x: (x @ p["primary"], x @ p["aux"]))
+      >>> hypergrad.shape, bool(jnp.isfinite(hypergrad).all())
+      ((3, 4), True)
     """
     psi = check_psi(psi)
     images, labels = batch["image"], batch["label"]

@@ -57,10 +57,12 @@ def shift_consistency(apply_fn: Apply, images: jax.Array, *, max_shift: int, rng
     Returns:
       Scalar in [0, 1].
 
-    Example::
+    Example (a model that only reads the mean colour is shift consistent):
 
-      consistency = shift_consistency(lambda x: model(x)[0], batch, max_shift=8,
-                                      rng=jax.random.key(0))
+      >>> images = jnp.ones((4, 16, 16, 3)).at[:2, ..., 0].set(0.0)
+      >>> colour = lambda x: x.mean((1, 2))
+      >>> float(shift_consistency(colour, images, max_shift=4, rng=jax.random.key(0)))
+      1.0
     """
     size = _crop_size(images, max_shift, crop_size, "shift_consistency")
     offsets = jax.random.randint(rng, (2, images.shape[0], 2), 0, max_shift + 1)

@@ -13,8 +13,8 @@ has a default that does nothing, so a prior overrides only what it needs::
     ...     def loss(self, logits, aux, batch, ctx):
     ...         return jnp.mean(logits ** 2), {}
     >>> from jaxprior.train import base_config
-    >>> base_config().priors.doc_logit_penalty.to_dict()
-    {'weight': 0.0, 'ramp_steps': 0}
+    >>> base_config().priors.doc_logit_penalty.to_dict() == {"weight": 0.0, "ramp_steps": 0}
+    True
     >>> priors.unregister("doc_logit_penalty")
 
 With ``config.priors.doc_logit_penalty.weight = 0.1`` the run minimises

@@ -1,12 +1,12 @@
-"""The seed-004 study's variants and its robustness evaluation of a finished run."""
+"""The translation study's variants and its robustness evaluation of a finished run."""
 
 import json
 
 import numpy as np
 import pytest
-from experiments.configs.seed004_baseline import VARIANTS, get_config
 
-from experiments import seed004
+from experiments import translation
+from experiments.configs.translation import VARIANTS, get_config
 from jaxprior.train import train_and_evaluate
 from jaxprior.train.config import validate_config
 
@@ -22,7 +22,7 @@ def test_every_variant_is_the_baseline_with_one_model_option(name):
 
 
 def test_unknown_variant_raises():
-    with pytest.raises(ValueError, match="unknown seed-004 variant 'blur'"):
+    with pytest.raises(ValueError, match="unknown translation variant 'blur'"):
         get_config("blur")
 
 
@@ -30,11 +30,11 @@ def test_robustness_of_a_finished_run_is_measured_and_cached(tiny_config, tmp_pa
     tiny_config.model.kwargs = {"width": 4, "coordconv": True}
     tiny_config.label_key = "species"
     train_and_evaluate(tiny_config, str(tmp_path))
-    out = seed004.robustness(str(tmp_path), num_images=16, seed=0, max_shift=2, borders=(0, 4))
+    out = translation.robustness(str(tmp_path), num_images=16, seed=0, max_shift=2, borders=(0, 4))
     assert out["num_images"] == 16 and 0 <= out["shift_consistency"] <= 1
     assert len(out["accuracy_vs_shift"]) == 3 and len(out["accuracy_vs_border"]) == 2
     assert json.loads((tmp_path / "robustness.json").read_text()) == out
     curves = {"a": {k: np.asarray([out[k]]) for k in ("accuracy_vs_shift",
                                                        "accuracy_vs_border")}}
-    seed004.figure(curves, borders=(0, 4)).savefig(tmp_path / "curves.png")
+    translation.figure(curves, borders=(0, 4)).savefig(tmp_path / "curves.png")
     assert (tmp_path / "curves.png").stat().st_size > 0

@@ -51,13 +51,14 @@ def test_jigsaw_transform_on_an_image_the_grid_does_not_divide(tiny_config):
 
 # Two remedies per trainer (each trainer compiles its own steps; the suite stays short).
 @pytest.mark.parametrize("setup", ["texture+mixstyle", "dann+jigsaw"])
-def test_seed003_remedies_train_and_report_shape_bias(tiny_config, tmp_path, setup):
+def test_shape_bias_remedies_train_and_report_shape_bias(tiny_config, tmp_path, setup):
     c = _species(tiny_config)
     if setup == "texture+mixstyle":
         c.priors.texture_randomization.update(p=0.5, num_textures=4, background=True)
         c.model.kwargs = {"width": 4, "mixstyle": 1.0}
     else:
-        c.priors.aux_heads.heads = {"domain": {"label_key": "background", "gradient_reversal": True}}
+        c.priors.aux_heads.heads = {"domain": {"label_key": "background",
+                                               "gradient_reversal": True}}
         c.priors.jigsaw.update(weight=0.5, num_permutations=5, unshuffled_prob=0.5)
     trainer = Trainer(c, str(tmp_path))
     metrics = run_steps(trainer, 2)
@@ -78,7 +79,7 @@ def test_seed003_remedies_train_and_report_shape_bias(tiny_config, tmp_path, set
         assert trainer.evaluate("test_conflict")["accuracy"] == first["accuracy"]
 
 
-def test_seed003_config_errors(tiny_config, tmp_path):
+def test_shape_bias_config_errors(tiny_config, tmp_path):
     from jaxprior.train.config import validate_config
 
     tiny_config.priors.jigsaw.grid = 4
@@ -98,24 +99,24 @@ def _flat(config):
 
 @pytest.mark.parametrize("name", ["texture", "mixstyle", "dann", "dann_low_weight", "jigsaw"])
 def test_every_study_variant_is_the_baseline_with_one_remedy(name):
-    from experiments.configs.seed003_baseline import get_config
-
+    from experiments.configs.shape_bias import get_config
     from jaxprior.train.config import validate_config
 
     c = get_config(name)
     validate_config(c)
     base, mine = _flat(get_config("baseline")), _flat(c)
-    changed = {k.split(".")[0] for k in set(base) | set(mine) if base.get(k) != mine.get(k)}
-    assert changed == {{"texture": "texture_randomization", "mixstyle": "model",
-                        "dann": "aux_heads", "dann_low_weight": "aux_heads",
-                        "jigsaw": "jigsaw"}[name]}
+    changed = {".".join(k.split(".")[:2]) for k in set(base) | set(mine)
+               if base.get(k) != mine.get(k)}
+    assert changed == {{"texture": "priors.texture_randomization", "mixstyle": "model.kwargs",
+                        "dann": "priors.aux_heads", "dann_low_weight": "priors.aux_heads",
+                        "jigsaw": "priors.jigsaw"}[name]}
     assert "test_conflict" in c.eval_splits and c.label_key == "species"
-    with pytest.raises(ValueError, match="unknown seed-003 variant 'stylize'"):
+    with pytest.raises(ValueError, match="unknown shape-bias variant 'stylize'"):
         get_config("stylize")
 
 
 def test_shape_bias_figure_from_results(tmp_path):
-    from experiments import seed003
+    from experiments import shape_bias
     from jaxprior.data.synthetic_birds import SPECIES_NAMES
 
     def stat(v):
@@ -125,5 +126,5 @@ def test_shape_bias_figure_from_results(tmp_path):
                                **{f"test_conflict/shape_bias/{n}": stat(b * (i % 3) / 2)
                                   for i, n in enumerate(SPECIES_NAMES)}}}
                for v, b in (("baseline", 0.3), ("texture", 0.8))}
-    seed003.shape_bias_figure(results).savefig(tmp_path / "bias.png")
+    shape_bias.shape_bias_figure(results).savefig(tmp_path / "bias.png")
     assert (tmp_path / "bias.png").stat().st_size > 10_000
