@@ -1,11 +1,11 @@
-"""Training-step cost of seed 004's architectural priors on ResNet-18, in one run.
+"""Training-step cost of the translation and position priors on ResNet-18, in one run.
 
   python benchmarks/antialias_overhead.py --out benchmarks/results/antialias_overhead_cpu.md
 
 Plain ResNet-18 vs BlurPool (filter 2, 3, 4, 5: Zhang 2019's placement), circular
 padding and full convolution: ms per train step (median; every variant compiled first,
 then timed round-robin so that the machine's drift falls on all alike), the ratio to
-the plain network (the issue's target for BlurPool filter 4: at most 1.3x), and XLA's
+the plain network (the target for BlurPool filter 4: at most 1.3x), and XLA's
 FLOPs of the step. Random 64x64 batches, the entry points' CPU device layout.
 """
 

@@ -1,5 +1,5 @@
 """Not-so-CLEVR supervised coordinate classification: convolution vs CoordConv (Liu et al.,
-NeurIPS 2018, Figure 3; seed 004).
+NeurIPS 2018, Figure 3).
 
   python -m experiments.not_so_clevr --workdir runs/not_so_clevr [--repeats 3]
 

@@ -1,5 +1,5 @@
 """Red-Green: can a CNN read absolute position from its padding? (Kayhan & van Gemert,
-CVPR 2020, Table 1; seed 004.)
+CVPR 2020, Table 1.)
 
   python -m experiments.red_green --workdir runs/red_green [--repeats 10] [--conv_types a,b]
 

@@ -1,5 +1,5 @@
-"""Figures: class activation maps over images (in seed 000's colour convention) and
-shape bias per class and method (in the style of Geirhos et al. 2019, seed 003)."""
+"""Figures: class activation maps over images (in the survey's colour convention) and
+shape bias per class and method (in the style of Geirhos et al. 2019)."""
 
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ def cam_overlays(images: np.ndarray, maps: dict[str, np.ndarray], *, masks=None,
       images: [N, S, S, 3] uint8.
       maps: model name -> [N, h, w] single-logit CAMs (``binary_cam``): negative values
         (evidence for class 0, the kakapo) drawn cold/blue, positive (other birds) warm/red,
-        as in seed 000; each map is scaled by its own largest magnitude.
+        as in the survey; each map is scaled by its own largest magnitude.
       masks: optional [N, S, S] object masks, drawn as white contours.
       titles: optional per-image column titles.
     """

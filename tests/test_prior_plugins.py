@@ -146,3 +146,35 @@ def test_the_training_core_names_no_prior():
     assert set(priors.REGISTRY) >= {"cam", "rrr", "gain", "mask_head", "detection", "aux_heads",
                                     "texture_randomization", "jigsaw", "maxl", "open_set",
                                     "pretrained", "cam_evidence"}
+
+
+# Which jaxprior packages each one may import (besides itself): pure functions <- priors
+# <- training core.
+ALLOWED = {
+    "losses": {"ops", "detection"}, "layers": {"ops"}, "detection": {"ops"},
+    "metrics": {"ops", "detection"}, "meta": {"losses", "ops"}, "optim": set(), "ops": set(),
+    "models": {"layers", "losses", "ops"}, "data": {"ops"},
+    "priors": {"losses", "layers", "detection", "metrics", "meta", "optim", "ops", "models",
+               "data"},
+    "train": {"losses", "layers", "detection", "metrics", "meta", "optim", "ops", "models",
+              "data", "priors", "runtime"},
+}
+
+
+def test_layers_import_downward_only():
+    root = os.path.join(repo_root(), "jaxprior")
+    wrong = []
+    for package, allowed in ALLOWED.items():
+        path = os.path.join(root, package)
+        files = ([os.path.join(d, f) for d, _, fs in os.walk(path) for f in fs
+                  if f.endswith(".py")] if os.path.isdir(path) else [path + ".py"])
+        for file in files:
+            for node in ast.walk(ast.parse(open(file).read())):
+                names = ([a.name for a in node.names] if isinstance(node, ast.Import) else
+                         [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
+                for name in names:
+                    parts = name.split(".")
+                    if parts[0] == "jaxprior" and len(parts) > 1 and parts[1] != package \
+                            and parts[1] not in allowed:
+                        wrong.append((os.path.relpath(file, root), name))
+    assert not wrong, wrong

@@ -15,7 +15,7 @@ One seed: python -m experiments.train --config experiments/configs/baseline.py \
 
 Runtime: 3 seeds in about 5 minutes on a 2-core CPU (2 CPU devices), data generation
 included (measured: 4 min 54 s, see experiments/results/baseline/results.md). On a GPU:
-not measured yet (no GPU was available to the session that wrote this).
+not measured yet.
 """
 
 from jaxprior.train.config import base_config

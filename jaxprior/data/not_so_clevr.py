@@ -1,5 +1,5 @@
 """Not-so-CLEVR supervised coordinate classification (Liu et al., "An intriguing failing of
-convolutional neural networks and the CoordConv solution", NeurIPS 2018; seed 004).
+convolutional neural networks and the CoordConv solution", NeurIPS 2018).
 
 A 9x9 square can sit on a 64x64 canvas at 56 x 56 = 3136 positions; the task maps the
 (row, column) of its centre to the one-hot pixel at that centre, i.e. classification

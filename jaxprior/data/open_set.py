@@ -1,4 +1,4 @@
-"""Open-set splits (seed 002): some species are held out as "unknown". Training sees the
+"""Open-set splits: some species are held out as "unknown". Training sees the
 known species only, relabelled 0..K_known-1 in their order; evaluation sees every
 example, the unknown ones with species -1, to be rejected rather than classified."""
 

@@ -1,5 +1,5 @@
 """The Red-Green location task (Kayhan & van Gemert, "On translation invariance in CNNs:
-convolutional layers can exploit absolute spatial location", CVPR 2020; seed 004).
+convolutional layers can exploit absolute spatial location", CVPR 2020).
 
 Each 32x32 image holds a red and a green 4x4 box on black. The class is their order:
 0 = red left of green, 1 = green left of red. In training (and the "similar" test set)

@@ -1,4 +1,4 @@
-"""Texture randomisation: the Stylized-ImageNet idea (Geirhos et al. 2019; seed 003)
+"""Texture randomisation: the Stylized-ImageNet idea (Geirhos et al. 2019)
 without an AdaIN decoder. The bird keeps its silhouette but gets a texture drawn from a
 bank unrelated to any class, so texture stops predicting the label and shape has to.
 

@@ -1,4 +1,4 @@
-"""Detection primitives (seed 002), pure and jit-able, boxes as (y0, x0, y1, x1): anchors,
+"""Detection primitives, pure and jit-able, boxes as (y0, x0, y1, x1): anchors,
 IoU, anchor assignment, box encoding, non-maximum suppression. Their losses are in
 ``jaxprior.losses.detection``."""
 

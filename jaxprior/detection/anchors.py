@@ -1,4 +1,4 @@
-"""Anchors and their assignment to ground-truth boxes (seed 002: which regions are
+"""Anchors and their assignment to ground-truth boxes (which regions are
 positive samples, which negative, which ignored)."""
 
 from __future__ import annotations

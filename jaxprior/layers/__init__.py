@@ -1,6 +1,6 @@
 """Flax NNX layers: the convolution every model uses (with padding modes) and the layers
-that build a prior into the architecture (seed 004: anti-aliasing, CoordConv; seed 003:
-MixStyle, gradient reversal)."""
+that build a prior into the architecture (anti-aliasing, CoordConv, MixStyle, gradient
+reversal)."""
 
 from jaxprior.layers.blurpool import (
     BlurConv,

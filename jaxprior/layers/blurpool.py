@@ -1,5 +1,5 @@
 """Anti-aliased downsampling (Zhang, "Making Convolutional Networks Shift-Invariant
-Again", ICML 2019; seed 004): low-pass filter, then subsample.
+Again", ICML 2019): low-pass filter, then subsample.
 
 Subsampling a signal aliases its high frequencies, so a strided layer's output changes
 a lot when the input moves by one pixel. BlurPool blurs with a normalised binomial

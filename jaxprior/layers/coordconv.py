@@ -1,5 +1,5 @@
 """CoordConv (Liu et al., "An intriguing failing of convolutional neural networks and the
-CoordConv solution", NeurIPS 2018; seed 004): give a convolution its coordinates.
+CoordConv solution", NeurIPS 2018): give a convolution its coordinates.
 
 :func:`add_coords` appends an x channel (varying along the width), a y channel (along
 the height), both in [-1, 1], and optionally r = sqrt(x^2 + y^2). On non-square maps

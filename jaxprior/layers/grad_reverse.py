@@ -1,5 +1,5 @@
 """Gradient reversal (Ganin & Lempitsky, "Unsupervised domain adaptation by
-backpropagation", ICML 2015; seed 003 via Brochu 2019): the identity going forward,
+backpropagation", ICML 2015; via Brochu 2019): the identity going forward,
 -lambda times the gradient going back, so a domain classifier behind it trains its
 features to make the domains indistinguishable.
 

@@ -1,6 +1,6 @@
 """Feature-statistics mixing (MixStyle; Zhou et al., "Domain generalization with
-MixStyle", ICLR 2021): a texture/style randomisation inside the network (seed 003's
-remedy for texture bias, without an image-space style transfer).
+MixStyle", ICLR 2021): a texture/style randomisation inside the network (a remedy for
+texture bias without an image-space style transfer).
 
 Per example b and channel c of a feature map x [B, H, W, C]:
 

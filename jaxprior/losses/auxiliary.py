@@ -1,6 +1,6 @@
-"""Auxiliary learning (seed 000): an auxiliary head that classifies the *other* classes.
+"""Auxiliary learning: an auxiliary head that classifies the *other* classes.
 
-Seed 000's finding: when the main task is "kakapo vs every other bird", an auxiliary head
+The survey's finding: when the main task is "kakapo vs every other bird", an auxiliary head
 that classifies the other birds finely helps only if the target class is left out of
 it; with the target inside, the features separating the target get the gradient twice
 and the auxiliary task stops learning what separates the other birds. Examples whose

@@ -1,4 +1,4 @@
-"""CAM-restriction prior (seed 000): the background may carry evidence *against* a
+"""CAM-restriction prior: the background may carry evidence *against* a
 class, never *for* it.
 
 Class activation map (Zhou et al. 2016) of a network that ends in global average pooling

@@ -1,4 +1,4 @@
-"""Detection losses (seed 002): what each assigned sample is trained on.
+"""Detection losses: what each assigned sample is trained on.
 
 Anchors are split by :func:`jaxprior.detection.match_anchors` into positives (regress
 their box, learn their class and objectness), negatives (learn "no object": the class

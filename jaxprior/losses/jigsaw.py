@@ -1,5 +1,5 @@
 """Jigsaw puzzles as an auxiliary task (JiGen: Carlucci et al., "Domain generalization by
-solving jigsaw puzzles", CVPR 2019; seed 003).
+solving jigsaw puzzles", CVPR 2019).
 
 An image is cut into a grid x grid set of tiles and, with probability 1 - beta, its tiles
 are reordered by one of P fixed permutations; a (P + 1)-way head predicts which (0 =

@@ -1,4 +1,4 @@
-"""Model-reproduction prior (seed 000): a training-only branch reproduces a part mask.
+"""Model-reproduction prior: a training-only branch reproduces a part mask.
 
 A small decoder predicts the head (or bird) mask from backbone features; its loss is a
 weighted sum of binary cross-entropy and soft Dice against the mask, area-resized to

@@ -1,4 +1,4 @@
-"""Open-set recognition (seed 002): a closed-set classifier must also say "none of
+"""Open-set recognition: a closed-set classifier must also say "none of
 these". Each example gets a known-ness score from its logits; the metrics ask how well
 the score separates known-class test images (positives) from unknown-class ones.
 

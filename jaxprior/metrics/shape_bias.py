@@ -1,5 +1,5 @@
 """Shape bias on cue-conflict images (Geirhos et al., "ImageNet-trained CNNs are biased
-towards texture", ICLR 2019; seed 003).
+towards texture", ICLR 2019).
 
 A cue-conflict image has the shape of class A and the texture of class B. Only images
 with A != B count, and of their decisions only those equal to A (a shape hit) or to B (a

@@ -1,4 +1,4 @@
-"""Shift and border robustness (seed 004): does the prediction survive moving the image?
+"""Shift and border robustness: does the prediction survive moving the image?
 
 * :func:`shift_consistency` (Zhang, ICML 2019): crop every image at two random offsets
   of a larger image and count how often the top-1 classes agree.

@@ -1,4 +1,4 @@
-"""The small networks of two papers' toy experiments (seed 004), built so that only the
+"""The small networks of two papers' toy experiments, built so that only the
 property under study changes between variants.
 
 - :class:`LocationNet` (Kayhan & van Gemert, CVPR 2020): 4 bias-free 3x3 convs (32,

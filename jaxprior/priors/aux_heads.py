@@ -87,7 +87,7 @@ class AuxiliaryHeads(Prior):
       label_key          the batch field it classifies (one of LABEL_KEYS)
       class_map          optional: aux class of each label value (e.g. species -> family)
       exclude_classes    label_key values (before class_map) whose examples it ignores
-                         (the main task's target species, in seed 000)
+                         (the main task's target species)
       num_classes        0: from class_map, or the dataset's species count
       weight             its loss weight
       gradient_reversal  a domain-adversarial head (DANN): the features get the reversed

@@ -26,7 +26,7 @@ the numbers below are the defaults of :class:`SyntheticBirdsConfig`:
 * Random placement: the whole bird lies in the image; its larger side is 50-80% of the
   image side, tilted by up to +-0.25 rad, facing left or right with equal probability.
 
-Labels follow seed 000's CAM section: ``label`` = 0 for the kakapo, 1 for any other bird.
+Labels follow the survey's CAM section: ``label`` = 0 for the kakapo, 1 for any other bird.
 Generation is deterministic given the config (``seed``), in chunks of 512 examples.
 """
 

@@ -7,7 +7,7 @@ A species is a *shape* (the geometry of those parts) plus a *texture* (the colou
 and the feather pattern). Keeping the two apart is what lets the ``test_conflict``
 split put the shape of species A under the texture of species B.
 
-Design (seed 000's running example, see DESIGN.md §3):
+Design (the survey's running example, see DESIGN.md §3):
 
 * Species 0 is the kakapo: flightless, so never over sky or water; a big round head
   with a pale owl-like facial disc ringed in dark, a short pale beak.
