@@ -54,12 +54,9 @@ class Trainer:
     """
 
     def __init__(self, config: ml_collections.ConfigDict, workdir: str):
-        validate_config(config)
-        self.config = config
-        self.workdir = workdir
+        self.config, self.workdir = config, workdir
+        self.built = built = build_run(config)  # validates the config first
         os.makedirs(workdir, exist_ok=True)
-        built = build_run(config)
-        self.built = built
         self.priors, self.task, self.mesh, self.defs = (built.priors, built.task, built.mesh,
                                                         built.defs)
         self.spec, self.num_classes = self.task.spec, self.task.num_classes
