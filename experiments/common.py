@@ -8,6 +8,10 @@ from jaxprior import runtime
 CONFIG = config_flags.DEFINE_config_file("config", None, "experiment config file",
                                          lock_config=True)
 WORKDIR = flags.DEFINE_string("workdir", None, "output directory (resumes if it exists)")
+ON_CHANGE = flags.DEFINE_enum(
+    "on_change", "refuse", ["refuse", "overwrite", "continue"],
+    "when the workdir holds a run made with another config: refuse (naming the keys), "
+    "overwrite it (start over) or continue it with this config")
 CPU_DEVICES = flags.DEFINE_integer(
     "cpu_devices", None, "on a CPU host, JAX devices to split it into (default: one per core)")
 flags.mark_flags_as_required(["config", "workdir"])

@@ -19,7 +19,8 @@ def main(argv):
     common.setup()
     workdir = common.WORKDIR.value
     results = run_seeds(common.CONFIG.value, workdir, _SEEDS.value,
-                        command="python -m experiments.run_seeds " + " ".join(sys.argv[1:]))
+                        command="python -m experiments.run_seeds " + " ".join(sys.argv[1:]),
+                        on_change=common.ON_CHANGE.value)
     print(f"\n{results['headline_table']}\n\nFull table: {workdir}/results.md")
 
 

@@ -93,7 +93,7 @@ def setting(config: ml_collections.ConfigDict) -> str:
 
 
 def run_and_publish(study: Study, workdir: str, seeds, variants, *, command: str,
-                    report_only: bool = False) -> dict[str, dict]:
+                    report_only: bool = False, on_change: str = "refuse") -> dict[str, dict]:
     """Trains `variants` of `study` over `seeds` in `workdir` (resuming finished work;
     nothing with `report_only`), then publishes the table of the variants that have
     finished, with the study's sections; returns their results."""
@@ -102,7 +102,7 @@ def run_and_publish(study: Study, workdir: str, seeds, variants, *, command: str
     if not report_only:
         if study.prepare is not None:
             study.prepare(workdir, configs)
-        run_study(configs, workdir, seeds, command=command)
+        run_study(configs, workdir, seeds, command=command, on_change=on_change)
     results = load_results(workdir, list(configs))
     base = study.config(study.baseline or study.variants[0])
     intro = (f"Mean ± sample std over seeds; {setting(base)}. {study.note} Command: "
@@ -117,7 +117,8 @@ def main(study: Study) -> None:
     logging.set_verbosity(logging.WARNING)  # orbax logs every checkpoint at INFO
     runtime.configure_cpu_devices(FLAGS.cpu_devices)
     run_and_publish(study, FLAGS.workdir, FLAGS.seeds, FLAGS.variants,
-                    command=invocation(study.name), report_only=FLAGS.report_only)
+                    command=invocation(study.name), report_only=FLAGS.report_only,
+                    on_change=FLAGS.on_change)
 
 
 def define_flags(study: Study) -> None:
@@ -129,6 +130,9 @@ def define_flags(study: Study) -> None:
     flags.DEFINE_integer("cpu_devices", None, "CPU devices (default: one per core)")
     flags.DEFINE_bool("report_only", False, "train nothing: tabulate the variants that have "
                       "finished (a results.json in the workdir), with each one's own seeds")
+    flags.DEFINE_enum("on_change", "refuse", ["refuse", "overwrite", "continue"],
+                      "when a run's workdir holds one made with another config: refuse, "
+                      "overwrite it or continue it with this config")
     if study.flags is not None:
         study.flags()
 

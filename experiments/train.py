@@ -13,7 +13,8 @@ from jaxprior.train import train_and_evaluate
 def main(argv):
     del argv
     common.setup()
-    train_and_evaluate(common.CONFIG.value, common.WORKDIR.value)
+    train_and_evaluate(common.CONFIG.value, common.WORKDIR.value,
+                       on_change=common.ON_CHANGE.value)
 
 
 if __name__ == "__main__":

@@ -1,5 +1,6 @@
 """Training core: validation, determinism, sharding equivalence, NaN guard, resume."""
 
+import json
 import os
 import signal
 import subprocess
@@ -130,7 +131,10 @@ def test_nan_guard_stops_on_a_poisoned_batch_and_keeps_the_checkpoint(tiny_confi
                 batch = dict(batch, image=np.full(batch["image"].shape, np.nan, np.float32))
             yield batch
 
-    with pytest.raises(NonFiniteLossError, match=r"non-finite loss = nan at step 7.*step 6"):
+    # The 8th update (batch index 7) fails; steps are numbered as checkpoints are.
+    with pytest.raises(NonFiniteLossError, match=r"non-finite loss = nan at step 8; the last "
+                       r"checkpoint \(step 6\).*The loss was [0-9.]+ at step 1, "
+                       r"[0-9.e+]+ at its largest \(step \d\) and [0-9.e+]+ at the kept"):
         trainer.fit(poisoned())
     assert trainer.checkpointer.latest_step == 6
     resumed = Trainer(tiny_config, str(tmp_path))
@@ -171,7 +175,6 @@ def test_run_killed_mid_training_resumes_to_the_same_result(data_dir, tmp_path):
     resumed = subprocess.run(_train_cmd(work, data_dir, steps), cwd=repo_root(), env=env,
                              capture_output=True, text=True, timeout=300, check=False)
     assert resumed.returncode == 0, resumed.stderr[-3000:]
-    import json
 
     a = json.loads((tmp_path / "ref" / "summary.json").read_text())
     b = json.loads((work / "summary.json").read_text())
@@ -194,3 +197,43 @@ def test_rerunning_a_finished_run_keeps_its_training_record(tmp_path):
     # Resumed mid-way: this call trained, so its record is the one to keep.
     assert training_record(str(tmp_path), start=4, num_steps=10, train_time=7.0) == {
         "resumed_from_step": 4, "train_time_s": 7.0}
+
+
+# -- workdir safety -------------------------------------------------------------------------
+def test_a_rerun_with_another_config_is_refused_naming_the_keys(tiny_config, tmp_path):
+    from jaxprior.train.workdir import ConfigChangedError
+
+    tiny_config.num_steps, tiny_config.eval_splits = 4, ("test",)
+    first = train_and_evaluate(tiny_config, str(tmp_path))
+    assert json.loads((tmp_path / "config.json").read_text())["batch_size"] == 16
+    changed = tiny_config.copy_and_resolve_references()
+    changed.batch_size = 8
+    changed.model.kwargs = {"width": 8}
+    with pytest.raises(ConfigChangedError, match=r"batch_size: 16 -> 8; model\.kwargs\.width: "
+                                                 r"4 -> 8\. Use a new workdir"):
+        train_and_evaluate(changed, str(tmp_path))
+    assert json.loads((tmp_path / "summary.json").read_text())["config"]["batch_size"] == 16
+    # How the run is carried out may change: a rerun of the finished run re-evaluates it.
+    again = tiny_config.copy_and_resolve_references()
+    again.log_every, again.progress = 1, True
+    assert train_and_evaluate(again, str(tmp_path))["metrics"] == first["metrics"]
+    fresh = train_and_evaluate(changed, str(tmp_path), on_change="overwrite")
+    assert fresh["resumed_from_step"] == 0 and fresh["config"]["batch_size"] == 8
+    with pytest.raises(ValueError, match="on_change must be one of"):
+        train_and_evaluate(changed, str(tmp_path), on_change="ignore")
+
+
+def test_a_resumed_run_logs_each_step_once_and_says_it_resumed(tiny_config, tmp_path, capsys):
+    import shutil
+
+    tiny_config.num_steps, tiny_config.checkpoint_every, tiny_config.log_every = 6, 3, 1
+    tiny_config.eval_splits = ("test",)
+    train_and_evaluate(tiny_config, str(tmp_path))
+    shutil.rmtree(tmp_path / "checkpoints" / "6")  # as if killed after step 3's checkpoint
+    summary = train_and_evaluate(tiny_config, str(tmp_path))
+    assert summary["resumed_from_step"] == 3
+    assert f"{tmp_path}: resumed from step 3 of 6 (4 log lines after it dropped)" in (
+        capsys.readouterr().out)
+    records = [json.loads(line) for line in open(tmp_path / "metrics.jsonl")]
+    assert [r["step"] for r in records if r["split"] == "train"] == [1, 2, 3, 4, 5, 6]
+    assert [r["step"] for r in records if r["split"] == "test"] == [6]

@@ -28,9 +28,12 @@ from jaxprior.metrics.summary import known_examples, split_metrics
 from jaxprior.priors.base import overrides
 from jaxprior.train import guards, steps
 from jaxprior.train import mesh as mesh_lib
+from jaxprior.train import workdir as workdir_lib
 from jaxprior.train.build import build_run, one_vs_rest_label
 from jaxprior.train.checkpoint import Checkpointer
 from jaxprior.train.config import validate_config, with_defaults
+
+DIVERGED = 100.0  # a loss this many times the first one is reported as diverged
 
 
 class MetricsLog:
@@ -70,6 +73,7 @@ class Trainer:
         self.checkpointer = Checkpointer(os.path.join(workdir, "checkpoints"),
                                          keep=config.keep_checkpoints)
         self._sources: dict[str, object] = {}
+        self._losses: dict[int, float] = {}  # step -> training loss, for error messages
         self.log = MetricsLog(os.path.join(workdir, "metrics.jsonl"))
 
     # -- data ------------------------------------------------------------------------------
@@ -165,22 +169,42 @@ class Trainer:
             bar.close()
             self.checkpointer.wait()
 
-    def _check(self, step: int, device_metrics: dict, window: list[dict]) -> None:
-        """Fetches a step's metrics, stops on non-finite values, keeps them for logging."""
+    def _check(self, index: int, device_metrics: dict, window: list[dict]) -> None:
+        """Fetches the metrics of the step at 0-based `index`, stops on non-finite values,
+        keeps them for logging. Messages number steps as checkpoints do: step n is the
+        n-th update (index n - 1)."""
         host = {k: float(v) for k, v in jax.device_get(device_metrics).items()}
+        step = index + 1
         try:
             guards.check_finite(host, step)
         except guards.NonFiniteLossError as e:
             self.checkpointer.wait()
             latest = self.checkpointer.latest_step
-            kept = (f"the last good checkpoint (step {latest}) is kept in "
+            kept = (f"the last checkpoint (step {latest}) is kept in "
                     f"{self.checkpointer.directory}" if latest is not None
                     else "no checkpoint had been written yet")
             raise guards.NonFiniteLossError(
-                f"training stopped: {e}; {kept}. Lower the learning rate or inspect that "
-                "step's batch before resuming.") from None
+                f"training stopped: {e}; {kept}. {self._loss_history(latest)}Lower the "
+                "learning rate or inspect that step's batch before resuming.") from None
+        if "loss" in host:
+            self._losses[step] = host["loss"]
         if self.config.log_every:
             window.append(host)
+
+    def _loss_history(self, latest: int | None) -> str:
+        """How far the loss had moved before a failure, from the steps this process took."""
+        if not self._losses:
+            return ""
+        first = min(self._losses)
+        peak = max(self._losses, key=self._losses.get)
+        text = (f"The loss was {self._losses[first]:.4g} at step {first}, "
+                f"{self._losses[peak]:.4g} at its largest (step {peak})")
+        if latest in self._losses:
+            text += f" and {self._losses[latest]:.4g} at the kept checkpoint"
+            if self._losses[latest] > DIVERGED * max(self._losses[first], 1e-12):
+                text += (f" ({self._losses[latest] / self._losses[first]:.3g} times the first: "
+                         "that checkpoint had already diverged)")
+        return text + ". "
 
     # -- evaluation ------------------------------------------------------------------------
     def predict(self, batch: dict) -> tuple[jax.Array, dict]:
@@ -250,16 +274,31 @@ def training_record(workdir: str, *, start: int, num_steps: int, train_time: flo
     return {"resumed_from_step": start, "train_time_s": train_time}
 
 
-def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str) -> dict:
+def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str, *,
+                       on_change: str = "refuse") -> dict:
     """Trains per `config` in `workdir` (resuming if it holds checkpoints), evaluates every
-    ``config.eval_splits`` split, writes ``summary.json`` and returns the summary."""
+    ``config.eval_splits`` split, writes ``summary.json`` and returns the summary.
+
+    A workdir holding a run made with another config is refused, naming the differing
+    keys, unless `on_change` is "overwrite" (start over) or "continue" (resume it with
+    this config); see :func:`jaxprior.train.workdir.prepare`.
+    """
     if config.get("distributed", False):
         jax.distributed.initialize()
     validate_config(config)
+    workdir_lib.prepare(workdir, config, on_change=on_change)
     sources.prepare(config.dataset, data_dir=config.data_dir)
     trainer = Trainer(config, workdir)
     data_iterator = trainer.train_iterator()
     start = trainer.restore(data_iterator)
+    workdir_lib.store_config(workdir, config)
+    dropped = workdir_lib.truncate_log(workdir, start, num_steps=config.num_steps,
+                                       eval_splits=config.eval_splits)
+    if start:
+        if jax.process_index() == 0:
+            print(f"{workdir}: resumed from step {start} of {config.num_steps}"
+                  + (f" ({dropped} log lines after it dropped)" if dropped else ""),
+                  flush=True)
     t0 = time.perf_counter()
     trainer.fit(data_iterator, start_step=start)
     train_time = time.perf_counter() - t0

@@ -88,9 +88,10 @@ def comparison_table(results: dict[str, dict], metrics) -> str:
     return "\n".join(lines)
 
 
-def run_seeds(config: ml_collections.ConfigDict, workdir: str, seeds, *, command: str = ""
-              ) -> dict:
-    """Trains and evaluates `config` once per seed; writes and returns the results."""
+def run_seeds(config: ml_collections.ConfigDict, workdir: str, seeds, *, command: str = "",
+              on_change: str = "refuse") -> dict:
+    """Trains and evaluates `config` once per seed; writes and returns the results.
+    `on_change`: as :func:`jaxprior.train.train_and_evaluate`'s, for every seed's run."""
     seeds = [int(s) for s in seeds]
     if not seeds:
         raise ValueError("run_seeds needs at least one seed")
@@ -101,7 +102,8 @@ def run_seeds(config: ml_collections.ConfigDict, workdir: str, seeds, *, command
         c.seed = seed
         print(f"== seed {seed} ({len(summaries) + 1}/{len(seeds)}) -> "
               f"{os.path.join(workdir, f'seed_{seed}')}", flush=True)
-        summaries.append(train_and_evaluate(c, os.path.join(workdir, f"seed_{seed}")))
+        summaries.append(train_and_evaluate(c, os.path.join(workdir, f"seed_{seed}"),
+                                            on_change=on_change))
     stats = aggregate(summaries)
     results = {
         "seeds": seeds, "command": command, "commit": CODE_COMMIT,
@@ -168,10 +170,10 @@ def run_repeats(run_one: Callable[[int], dict], workdir: str, seeds, *, command:
 
 
 def run_study(configs: dict[str, ml_collections.ConfigDict], workdir: str, seeds, *,
-              command: str) -> dict[str, dict]:
+              command: str, on_change: str = "refuse") -> dict[str, dict]:
     """Every variant's config over `seeds`, each in ``workdir/<variant>`` (resuming)."""
     return {name: run_seeds(config, os.path.join(workdir, name), seeds,
-                            command=f"{command} --variants {name}")
+                            command=f"{command} --variants {name}", on_change=on_change)
             for name, config in configs.items()}
 
 
