@@ -150,14 +150,14 @@ def test_the_training_core_names_no_prior():
 
 # Which jaxprior packages each one may import (besides itself): pure functions <- priors
 # <- training core.
+PURE = {"losses", "layers", "detection", "metrics", "meta", "optim", "ops", "checks"}
 ALLOWED = {
-    "losses": {"ops", "detection"}, "layers": {"ops"}, "detection": {"ops"},
-    "metrics": {"ops", "detection"}, "meta": {"losses", "ops"}, "optim": set(), "ops": set(),
-    "models": {"layers", "losses", "ops"}, "data": {"ops"},
-    "priors": {"losses", "layers", "detection", "metrics", "meta", "optim", "ops", "models",
-               "data"},
-    "train": {"losses", "layers", "detection", "metrics", "meta", "optim", "ops", "models",
-              "data", "priors", "runtime"},
+    "losses": {"ops", "checks", "detection"}, "layers": {"ops"}, "detection": {"ops", "checks"},
+    "metrics": {"ops", "checks", "detection"}, "meta": {"losses", "ops", "checks"},
+    "optim": set(), "ops": set(), "checks": set(),
+    "models": {"layers", "losses", "ops", "checks"}, "data": {"ops"},
+    "priors": PURE | {"models", "data"},
+    "train": PURE | {"models", "data", "priors", "runtime"},
 }
 
 

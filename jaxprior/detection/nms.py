@@ -5,6 +5,7 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 
+from jaxprior.checks import check_boxes, check_finite
 from jaxprior.detection.boxes import box_iou
 
 
@@ -15,8 +16,9 @@ def nms(boxes: jax.Array, scores: jax.Array, *, iou_threshold: float = 0.5,
     unless its IoU with a kept box is > `iou_threshold`.
 
     Args:
-      boxes: [N, 4] (y0, x0, y1, x1).
-      scores: [N].
+      boxes: [N, 4] (y0, x0, y1, x1), finite, y0 <= y1 and x0 <= x1 (checked when called
+        eagerly; see :mod:`jaxprior.checks`).
+      scores: [N], finite (checked likewise).
       max_outputs: the output's fixed length.
       score_threshold: boxes scoring below it are never kept.
 
@@ -29,7 +31,11 @@ def nms(boxes: jax.Array, scores: jax.Array, *, iou_threshold: float = 0.5,
                          f"{scores.shape}")
     if max_outputs < 1:
         raise ValueError(f"nms: max_outputs must be >= 1, got {max_outputs}")
+    check_boxes(boxes, where="nms")
+    check_finite(scores, where="nms", name="scores")
     n = boxes.shape[0]
+    if n == 0:
+        return jnp.full((max_outputs,), -1, jnp.int32), jnp.zeros((), jnp.int32)
     order = jnp.argsort(-scores, stable=True).astype(jnp.int32)
     iou = box_iou(boxes[order], boxes[order])
     sorted_scores = scores[order]

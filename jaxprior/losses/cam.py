@@ -24,6 +24,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from jaxprior.checks import check_unit_interval
+
 REDUCTIONS = ("sum", "mean")
 
 
@@ -101,6 +103,7 @@ def _check(cam, object_mask, where):
     if object_mask.shape[0] != cam.shape[0]:
         raise ValueError(f"{where}: object_mask has batch {object_mask.shape[0]} but cam has "
                          f"batch {cam.shape[0]}")
+    check_unit_interval(object_mask, where=where, name="object_mask")
 
 
 def cam_restriction_loss(cam: jax.Array, object_mask: jax.Array, *,

@@ -17,6 +17,7 @@ import jax
 import jax.numpy as jnp
 import optax
 
+from jaxprior.checks import check_unit_interval
 from jaxprior.losses.cam import resize_mask
 
 
@@ -48,6 +49,7 @@ def mask_reproduction_loss(mask_logits: jax.Array, target_mask: jax.Array, *,
     if target_mask.ndim != 3 or target_mask.shape[0] != mask_logits.shape[0]:
         raise ValueError(f"mask_reproduction_loss: target_mask must be [B={mask_logits.shape[0]}"
                          f", H, W], got shape {target_mask.shape}")
+    check_unit_interval(target_mask, where="mask_reproduction_loss", name="target_mask")
     target = resize_mask(target_mask, mask_logits.shape[1:])
     bce = jnp.mean(optax.sigmoid_binary_cross_entropy(mask_logits, target), axis=(1, 2))
     probs = jax.nn.sigmoid(mask_logits)

@@ -19,6 +19,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from jaxprior.checks import check_labels
+
 
 def mask_softmax(logits: jax.Array, mask: jax.Array, axis: int = -1) -> jax.Array:
     """Softmax over the entries where `mask` is true; exact zeros elsewhere.
@@ -67,6 +69,7 @@ def hierarchical_mask(primary_labels: jax.Array, psi: Sequence[int]) -> jax.Arra
       psi: auxiliary classes per primary class.
     """
     psi = check_psi(psi)
+    check_labels(primary_labels, len(psi), where="hierarchical_mask", name="primary_labels")
     owner = jnp.asarray(np.repeat(np.arange(len(psi)), psi))
     return primary_labels[:, None] == owner[None, :]
 

@@ -17,6 +17,8 @@ from collections.abc import Callable
 import jax
 import jax.numpy as jnp
 
+from jaxprior.checks import check_unit_interval
+
 REDUCTIONS = ("sum", "mean")
 
 
@@ -61,6 +63,7 @@ def rrr_loss(input_grads: jax.Array, irrelevant_mask: jax.Array, *,
                          f"gradient's [B, H, W]), got shape {irrelevant_mask.shape}")
     if reduction not in REDUCTIONS:
         raise ValueError(f"rrr_loss: reduction must be one of {REDUCTIONS}, got {reduction!r}")
+    check_unit_interval(irrelevant_mask, where="rrr_loss", name="irrelevant_mask")
     a = irrelevant_mask.astype(input_grads.dtype)[..., None]
     total = jnp.sum((a * input_grads) ** 2, axis=(1, 2, 3))
     if reduction == "sum":

@@ -7,24 +7,35 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from jaxprior.checks import check_labels
 
-def _valid(n: int, where) -> np.ndarray:
-    return np.ones(n, bool) if where is None else np.asarray(where, bool)
+
+def _arrays(predictions, labels, where, who: str):
+    """Predictions, labels and the kept examples as arrays of one length [N]."""
+    predictions, labels = np.asarray(predictions), np.asarray(labels)
+    keep = np.ones(labels.shape, bool) if where is None else np.asarray(where, bool)
+    if not (predictions.ndim == labels.ndim == keep.ndim == 1
+            and predictions.shape == labels.shape == keep.shape):
+        raise ValueError(f"{who}: predictions, labels (and where) must be 1-D of one length, "
+                         f"got shapes {predictions.shape}, {labels.shape}, {keep.shape}")
+    return predictions, labels, keep
 
 
 def accuracy(predictions, labels, *, where=None) -> float:
     """Fraction of (valid) examples whose prediction equals the label; nan if none."""
-    predictions, labels = np.asarray(predictions), np.asarray(labels)
-    keep = _valid(labels.shape[0], where)
+    predictions, labels, keep = _arrays(predictions, labels, where, "accuracy")
     if not keep.any():
         return float("nan")
     return float(np.mean(predictions[keep] == labels[keep]))
 
 
 def balanced_accuracy(predictions, labels, *, num_classes: int, where=None) -> float:
-    """Mean over the classes present of each class's recall."""
-    predictions, labels = np.asarray(predictions), np.asarray(labels)
-    keep = _valid(labels.shape[0], where)
+    """Mean over the classes present of each class's recall; the kept labels (and
+    predictions) must lie in [0, num_classes)."""
+    predictions, labels, keep = _arrays(predictions, labels, where, "balanced_accuracy")
+    check_labels(labels, num_classes, where="balanced_accuracy", keep=keep)
+    check_labels(predictions, num_classes, where="balanced_accuracy", name="predictions",
+                 keep=keep)
     recalls = [accuracy(predictions, labels, where=keep & (labels == c))
                for c in range(num_classes) if np.any(keep & (labels == c))]
     return float(np.mean(recalls)) if recalls else float("nan")
@@ -38,8 +49,7 @@ def group_accuracy(predictions, labels, groups: Sequence[np.ndarray], *, where=N
       groups: arrays [N] of group ids whose combination defines a group, e.g.
         (species, background).
     """
-    predictions, labels = np.asarray(predictions), np.asarray(labels)
-    keep = _valid(labels.shape[0], where)
+    predictions, labels, keep = _arrays(predictions, labels, where, "group_accuracy")
     keys = np.stack([np.asarray(g) for g in groups], -1)[keep]
     correct = (predictions == labels)[keep]
     uniq, inverse = np.unique(keys, axis=0, return_inverse=True)

@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from jaxprior.checks import check_labels
+
 
 def _conflict_arrays(predictions, shape_labels, texture_labels):
     arrays = [np.asarray(a).reshape(-1) for a in (predictions, shape_labels, texture_labels)]
@@ -66,6 +68,8 @@ def per_class_shape_bias(predictions, shape_labels, texture_labels, *, num_class
     """[num_classes] shape bias of the conflicting examples whose *shape* is each class
     (the paper's per-category plot); nan for a class with no kept decision."""
     prediction, shape, texture = _conflict_arrays(predictions, shape_labels, texture_labels)
+    for name, values in (("shape_labels", shape), ("texture_labels", texture)):
+        check_labels(values, num_classes, where="per_class_shape_bias", name=name)
     shape_hits = np.bincount(shape, weights=prediction == shape, minlength=num_classes)
     texture_hits = np.bincount(shape, weights=prediction == texture, minlength=num_classes)
     kept = shape_hits + texture_hits

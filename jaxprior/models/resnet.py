@@ -81,6 +81,10 @@ class ResNetBackbone(nnx.Module):
                              f"{tuple(widths)} must be non-empty and of equal length")
         if stem not in STEMS:
             raise ValueError(f"ResNet: stem must be one of {STEMS}, got {stem!r}")
+        if min(widths) < 1 or stem_width < 1 or min(stage_sizes) < 1:
+            raise ValueError(f"ResNet: widths {tuple(widths)}, stem_width {stem_width} and "
+                             f"stage_sizes {tuple(stage_sizes)} must all be >= 1 (a preset's "
+                             "width is the first stage's)")
         imagenet = stem == "imagenet"
         pads = padding_args(padding_mode)
         self.antialias = antialias

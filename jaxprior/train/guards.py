@@ -6,6 +6,10 @@ import math
 
 import numpy as np
 
+from jaxprior.checks import check_unit_interval
+
+MASK_FIELDS = ("bird_mask", "head_mask")  # [B, S, S] masks of the common example, 0 / 1
+
 
 def check_batch(batch: dict, *, image_size: int, num_classes: int, label_key: str,
                 where: str = "batch", allow_unknown: bool = False) -> None:
@@ -21,17 +25,8 @@ def check_batch(batch: dict, *, image_size: int, num_classes: int, label_key: st
     """
     if "image" not in batch:
         raise ValueError(f"{where}: no 'image' field; got fields {sorted(batch)}")
-    image = np.asarray(batch["image"])
-    if image.ndim != 4 or image.shape[-1] != 3:
-        raise ValueError(f"{where}: 'image' must have rank 4 [B, H, W, 3], got shape "
-                         f"{image.shape}")
-    if not (image.dtype == np.uint8 or np.issubdtype(image.dtype, np.floating)):
-        raise ValueError(f"{where}: 'image' must be uint8 in [0, 255] or float in [0, 1], got "
-                         f"dtype {image.dtype}")
+    image = check_images(batch["image"], image_size=image_size, where=where)
     b, h, w, _ = image.shape
-    if (h, w) != (image_size, image_size):
-        raise ValueError(f"{where}: 'image' must be {image_size}x{image_size} (config "
-                         f"image_size), got {h}x{w}")
     if label_key not in batch:
         raise ValueError(f"{where}: no {label_key!r} field (config label_key); got fields "
                          f"{sorted(batch)}")
@@ -44,10 +39,37 @@ def check_batch(batch: dict, *, image_size: int, num_classes: int, label_key: st
         bad = labels[(labels < low) | (labels >= num_classes)][0]
         raise ValueError(f"{where}: {label_key!r} out of range: got {bad}, expected values in "
                          f"[{low}, {num_classes})")
-    for key in ("bird_mask", "head_mask"):
-        if key in batch and np.shape(batch[key]) != (b, h, w):
-            raise ValueError(f"{where}: {key!r} must match the image size, shape ({b}, {h}, "
-                             f"{w}); got {np.shape(batch[key])}")
+    for key in MASK_FIELDS:
+        if key in batch:
+            if np.shape(batch[key]) != (b, h, w):
+                raise ValueError(f"{where}: {key!r} must match the image size, shape ({b}, "
+                                 f"{h}, {w}); got {np.shape(batch[key])}")
+            check_unit_interval(batch[key], where=where, name=repr(key))
+
+
+def check_images(images, *, image_size: int | None = None, where: str = "batch"
+                 ) -> np.ndarray:
+    """Images [B, S, S, 3]: uint8 in [0, 255], or float in [0, 1]; returns them as a numpy
+    array. Raises ValueError naming what was wrong. (NaN pixels pass: the NaN guard stops
+    the run they poison, keeping its last checkpoint.)"""
+    image = np.asarray(images)
+    if image.ndim != 4 or image.shape[-1] != 3:
+        raise ValueError(f"{where}: 'image' must have rank 4 [B, H, W, 3], got shape "
+                         f"{image.shape}")
+    if not (image.dtype == np.uint8 or np.issubdtype(image.dtype, np.floating)):
+        raise ValueError(f"{where}: 'image' must be uint8 in [0, 255] or float in [0, 1], got "
+                         f"dtype {image.dtype}")
+    if np.issubdtype(image.dtype, np.floating) and image.size and not np.isnan(image).all():
+        low, high = float(np.nanmin(image)), float(np.nanmax(image))
+        if high > 1.0 + 1e-6 or low < -1e-6:
+            hint = " (uint8-range floats? divide by 255 or pass uint8)" if high > 1 else ""
+            raise ValueError(f"{where}: float 'image' must lie in [0, 1], got values in "
+                             f"[{low:g}, {high:g}]{hint}")
+    h, w = image.shape[1:3]
+    if image_size is not None and (h, w) != (image_size, image_size):
+        raise ValueError(f"{where}: 'image' must be {image_size}x{image_size} (config "
+                         f"image_size), got {h}x{w}")
+    return image
 
 
 class NonFiniteLossError(FloatingPointError):
