@@ -92,3 +92,20 @@ def test_prepare_waits_for_another_process_generating_the_same_data(tmp_path):
     assert done.is_set()
     assert len(sources.load_split(TINY, "test", image_size=32, data_dir=path)) == 64
     sources.prepare(TINY, data_dir=path)  # done already: returns at once
+
+
+def test_prepare_writes_nothing_where_the_data_is_generated(data_dir, tmp_path):
+    import shutil
+
+    from jaxprior.data import sources
+
+    copy = tmp_path / "copy"
+    shutil.copytree(data_dir, copy)
+    for lock in copy.rglob(".prepare.lock"):
+        lock.unlink()
+    before = {p: p.stat().st_mtime_ns for p in copy.rglob("*")}
+    sources.prepare("synthetic_birds/tiny", data_dir=str(copy))
+    split = sources.load_split("synthetic_birds/tiny", "test", image_size=32,
+                               data_dir=str(copy))
+    assert len(split) > 0
+    assert {p: p.stat().st_mtime_ns for p in copy.rglob("*")} == before  # nothing written

@@ -237,3 +237,98 @@ def test_a_resumed_run_logs_each_step_once_and_says_it_resumed(tiny_config, tmp_
     records = [json.loads(line) for line in open(tmp_path / "metrics.jsonl")]
     assert [r["step"] for r in records if r["split"] == "train"] == [1, 2, 3, 4, 5, 6]
     assert [r["step"] for r in records if r["split"] == "test"] == [6]
+
+
+def _run(config, workdir, **kwargs):
+    return train_and_evaluate(config, str(workdir), **kwargs)
+
+
+def test_a_damaged_newest_checkpoint_falls_back_to_the_one_before(tiny_config, tmp_path,
+                                                                  caplog):
+    tiny_config.num_steps, tiny_config.checkpoint_every = 6, 3
+    tiny_config.eval_splits = ("test",)
+    reference = _run(tiny_config, tmp_path / "ref")
+    for damage in ("truncate", "metadata"):
+        work = tmp_path / damage
+        _run(tiny_config, work)
+        newest = work / "checkpoints" / "6"
+        if damage == "truncate":  # one data file cut short
+            biggest = max((p for p in newest.rglob("*") if p.is_file()),
+                          key=lambda p: p.stat().st_size)
+            biggest.write_bytes(biggest.read_bytes()[:100])
+        else:
+            for meta in newest.rglob("_METADATA"):
+                meta.unlink()
+        with caplog.at_level("WARNING"):
+            summary = _run(tiny_config, work)
+        assert summary["resumed_from_step"] == 3, damage
+        assert "checkpoint at step 6" in caplog.text and "resumed from step 3" in caplog.text
+        assert summary["metrics"] == reference["metrics"], damage
+        caplog.clear()
+
+
+def test_a_second_run_in_a_busy_workdir_says_who_holds_it(tiny_config, tmp_path):
+    from jaxprior.train.workdir import WorkdirBusyError, locked
+
+    with locked(str(tmp_path)):
+        with pytest.raises(WorkdirBusyError, match=rf"{tmp_path} is in use by another run "
+                                                   rf"\(pid {os.getpid()} on "):
+            _run(tiny_config, tmp_path)
+    assert not (tmp_path / "checkpoints").exists()
+
+
+def test_a_full_disk_is_named_in_one_line(tiny_config, tmp_path, monkeypatch):
+    import errno
+
+    from jaxprior.train.checkpoint import Checkpointer
+    from jaxprior.train.workdir import DiskFullError
+
+    def full(self, step, state, data_iterator=None):
+        try:
+            raise OSError(errno.ENOSPC, "No space left on device", "checkpoints/3")
+        except OSError as e:
+            raise RuntimeError("orbax: could not finalise the checkpoint") from e
+
+    tiny_config.num_steps, tiny_config.checkpoint_every = 6, 3
+    monkeypatch.setattr(Checkpointer, "save", full)
+    with pytest.raises(DiskFullError, match=r"no space left on device while the run in .* "
+                                            r"wrote to it .*rerun the same command") as info:
+        _run(tiny_config, tmp_path)
+    assert info.value.__cause__ is None and info.value.__suppress_context__
+
+
+def test_config_checks_run_before_the_first_step_and_a_dict_config_works(tiny_config,
+                                                                          tmp_path):
+    tiny_config.priors.cam_evidence.target_class = 7
+    with pytest.raises(ValueError, match=r"cam_evidence.target_class 7 is not a class of this "
+                                         r"task \(0\.\.1\)"):
+        _run(tiny_config, tmp_path)
+    assert not (tmp_path / "metrics.jsonl").exists()
+    tiny_config.priors.cam_evidence.target_class = 0
+    tiny_config.num_steps, tiny_config.eval_splits = 2, ("test",)
+    summary = _run(tiny_config.to_dict(), tmp_path / "dict")
+    assert summary["resumed_from_step"] == 0 and "accuracy" in summary["metrics"]["test"]
+    with pytest.raises(ValueError, match="config is missing key 'seed'"):
+        validate_config({k: v for k, v in tiny_config.to_dict().items() if k != "seed"})
+
+
+def test_ctrl_c_keeps_the_checkpoints_and_frees_the_workdir(tiny_config, tmp_path,
+                                                             monkeypatch):
+    tiny_config.num_steps, tiny_config.checkpoint_every = 6, 3
+    tiny_config.eval_splits = ("test",)
+    reference = _run(tiny_config, tmp_path / "ref")
+    original, calls = Trainer.device_batch, []
+
+    def interrupted(self, batch, where):
+        calls.append(where)
+        if len(calls) == 5:  # Ctrl-C during the 5th step
+            raise KeyboardInterrupt
+        return original(self, batch, where)
+
+    monkeypatch.setattr(Trainer, "device_batch", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        _run(tiny_config, tmp_path / "run")
+    monkeypatch.setattr(Trainer, "device_batch", original)
+    summary = _run(tiny_config, tmp_path / "run")  # the lock was released
+    assert summary["resumed_from_step"] == 3
+    assert summary["metrics"] == reference["metrics"]

@@ -184,14 +184,20 @@ def prepare_lock_path(dataset: str, data_dir: str | None = None) -> str:
                         ".prepare.lock")
 
 
+def _prepared(dataset: str, data_dir: str | None) -> bool:
+    """Whether the synthetic benchmark's config is generated in `data_dir` already."""
+    builder = _synthetic_builder(dataset, data_dir)
+    return os.path.exists(os.path.join(str(builder.data_dir), "dataset_info.json"))
+
+
 def prepare(dataset: str, *, data_dir: str | None = None) -> None:
     """Generates the synthetic benchmark if it is not on disk yet (a no-op afterwards).
 
     Processes that call it at once (two notebooks, the workers of a test run) wait for
     one another on a lock file next to the data: one generates, the others find it done.
     """
-    if get_spec(dataset).name != "synthetic_birds":
-        return
+    if get_spec(dataset).name != "synthetic_birds" or _prepared(dataset, data_dir):
+        return  # nothing to write: a read-only copy of generated data works as it is
     lock_path = prepare_lock_path(dataset, data_dir)
     os.makedirs(os.path.dirname(lock_path), exist_ok=True)
     with open(lock_path, "a") as lock:
@@ -222,7 +228,8 @@ def load_split(dataset: str, split: str, *, image_size: int, data_dir: str | Non
         if native != image_size:
             raise ValueError(f"dataset {dataset!r} has {native}x{native} images but image_size="
                              f"{image_size} was asked for; pick the config with that size")
-        builder.download_and_prepare()
+        if not _prepared(dataset, data_dir):
+            builder.download_and_prepare()
         return grain.MapDataset.source(builder.as_data_source(split=split)).map(_common_keys)
     source = tfds.data_source(dataset, split=spec.splits[split], data_dir=data_dir)
     return grain.MapDataset.source(source).map(functools.partial(spec.adapter, size=image_size))

@@ -66,6 +66,8 @@ def one_vs_rest_label(species: int, example: dict) -> dict:
 def build_run(config: ml_collections.ConfigDict, *, mesh: Mesh | None = None) -> BuiltRun:
     """Builds every piece of the run `config` describes (validated first); the data is not
     opened. `mesh`: default ``config.num_devices`` of the local devices."""
+    if isinstance(config, dict):
+        config = ml_collections.ConfigDict(config)
     validate_config(config)
     spec = task_spec(config)
     for split in (config.train_split, *config.eval_splits):

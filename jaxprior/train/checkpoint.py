@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import logging
 import os
 
 import grain
 import jax
 import orbax.checkpoint as ocp
+
+log = logging.getLogger(__name__)
+
+
+class CheckpointError(RuntimeError):
+    """A run's checkpoints exist but none of them can be restored."""
 
 
 class Checkpointer:
@@ -37,13 +44,37 @@ class Checkpointer:
         self._manager.save(step, args=ocp.args.Composite(**items), force=True)
 
     def restore_latest(self, state, data_iterator=None):
-        """Returns the latest saved state (shaped and sharded like `state`), or None.
+        """Returns the latest saved state that restores (shaped and sharded like `state`),
+        or None when there is no checkpoint.
 
-        The grain `data_iterator`, when given and saved, is moved to its saved position.
+        A checkpoint that fails to restore (a truncated file, missing metadata) is
+        reported, deleted, and the next older one is tried, so a crash while writing the
+        newest checkpoint costs the steps since the one before it. The grain
+        `data_iterator`, when given and saved, is moved to the restored position.
+
+        Raises:
+          CheckpointError: there are checkpoints but none restores.
         """
-        step = self.latest_step
-        if step is None:
-            return None
+        steps = sorted(self._manager.all_steps(), reverse=True)
+        failures = []
+        for step in steps:
+            try:
+                restored = self._restore(step, state, data_iterator)
+            except Exception as e:  # orbax raises many kinds for a damaged checkpoint
+                failures.append((step, f"{type(e).__name__}: {str(e).splitlines()[0][:300]}"))
+                continue
+            for bad, why in failures:
+                log.warning("checkpoint at step %d in %s could not be restored (%s); deleted "
+                            "it and resumed from step %d", bad, self.directory, why, step)
+                self._manager.delete(bad)
+            return restored
+        if failures:
+            detail = "; ".join(f"step {s}: {why}" for s, why in failures)
+            raise CheckpointError(f"no checkpoint in {self.directory} could be restored "
+                                  f"({detail}); move the directory away to start over")
+        return None
+
+    def _restore(self, step: int, state, data_iterator):
         abstract = jax.tree.map(ocp.utils.to_shape_dtype_struct, state)
         items = {"state": ocp.args.StandardRestore(abstract)}
         saved = self._manager.item_metadata(step)

@@ -101,7 +101,10 @@ def with_defaults(saved: dict) -> ml_collections.ConfigDict:
 
 
 def validate_config(config) -> None:
-    """Raises ValueError naming the first unknown key or invalid value."""
+    """Raises ValueError naming the first unknown key or invalid value (a plain dict is
+    read as a ConfigDict)."""
+    if isinstance(config, dict):
+        config = ml_collections.ConfigDict(config)
     known = _flat_keys(base_config())
     given = _flat_keys(config)
     for key in given:

@@ -11,6 +11,7 @@ parameters, optimiser state, step, RNG and position in the data stream.
 
 from __future__ import annotations
 
+import errno
 import functools
 import json
 import os
@@ -286,9 +287,25 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str, *,
     keys, unless `on_change` is "overwrite" (start over) or "continue" (resume it with
     this config); see :func:`jaxprior.train.workdir.prepare`.
     """
+    if isinstance(config, dict):
+        config = ml_collections.ConfigDict(config)
     if config.get("distributed", False):
         jax.distributed.initialize()
     validate_config(config)
+    try:
+        with workdir_lib.locked(workdir):
+            return _train_and_evaluate(config, workdir, on_change=on_change)
+    except Exception as e:
+        cause = workdir_lib.disk_full_cause(e)
+        if cause is None:
+            raise
+        raise workdir_lib.DiskFullError(
+            errno.ENOSPC, f"no space left on device while the run in {workdir} wrote to it "
+            f"({cause}); the checkpoints written before it are kept: free space and rerun "
+            "the same command to resume") from None
+
+
+def _train_and_evaluate(config, workdir: str, *, on_change: str) -> dict:
     workdir_lib.prepare(workdir, config, on_change=on_change)
     sources.prepare(config.dataset, data_dir=config.data_dir)
     trainer = Trainer(config, workdir)

@@ -4,9 +4,14 @@ a metrics log that reads as one run after a resume."""
 
 from __future__ import annotations
 
+import contextlib
+import errno
+import fcntl
 import json
 import os
 import shutil
+import socket
+import time
 
 import jax
 import ml_collections
@@ -22,8 +27,59 @@ RUN_ONLY_KEYS = ("progress", "data_threads", "log_every", "eval_every", "eval_ba
 ON_CHANGE = ("refuse", "overwrite", "continue")
 
 
+LOCK_FILE = ".lock"
+
+
 class ConfigChangedError(ValueError):
     """A rerun in a workdir whose run was made with another config."""
+
+
+class WorkdirBusyError(RuntimeError):
+    """Another process is running in the workdir."""
+
+
+class DiskFullError(OSError):
+    """The disk filled up while a run wrote to its workdir."""
+
+
+@contextlib.contextmanager
+def locked(workdir: str):
+    """Holds ``workdir/.lock`` for a run (process 0): a second run in the same workdir
+    fails at once with :class:`WorkdirBusyError`, saying which process holds it."""
+    if jax.process_index() != 0:
+        yield
+        return
+    os.makedirs(workdir, exist_ok=True)
+    with open(os.path.join(workdir, LOCK_FILE), "a+") as f:
+        try:
+            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            f.seek(0)
+            holder = f.read().strip() or "an unknown process"
+            raise WorkdirBusyError(f"{workdir} is in use by another run ({holder}); wait for "
+                                   "it to finish or use another workdir") from None
+        f.seek(0)
+        f.truncate()
+        f.write(f"pid {os.getpid()} on {socket.gethostname()}, since "
+                f"{time.strftime('%Y-%m-%d %H:%M:%S')}\n")
+        f.flush()
+        try:
+            yield
+        finally:
+            fcntl.flock(f, fcntl.LOCK_UN)
+
+
+def disk_full_cause(error: BaseException) -> BaseException | None:
+    """The "no space left on device" error in `error`'s chain of causes, if there is one
+    (orbax and TFDS wrap it in errors of their own)."""
+    seen = set()
+    while error is not None and id(error) not in seen:
+        seen.add(id(error))
+        if (isinstance(error, OSError) and error.errno == errno.ENOSPC) or (
+                "No space left on device" in str(error)):
+            return error
+        error = error.__cause__ or error.__context__
+    return None
 
 
 def _plain(config) -> dict:
