@@ -210,9 +210,9 @@ class Trainer:
     # -- evaluation ------------------------------------------------------------------------
     def predict(self, batch: dict) -> tuple[jax.Array, dict]:
         """(logits, aux) of the current state, in inference mode, for a host batch (its
-        images checked as :func:`jaxprior.train.guards.check_images` says)."""
-        guards.check_images(batch["image"], image_size=self.config.image_size,
-                            where="Trainer.predict")
+        images' dtype and range checked by :func:`jaxprior.train.guards.check_images`; any
+        size: the robustness metrics feed crops)."""
+        guards.check_images(batch["image"], where="Trainer.predict")
         return self._predict(self.state.params, self.state.model_state, batch["image"],
                              *[batch[k] for k in self.defs.inputs])
 
