@@ -11,6 +11,7 @@ from jaxprior.metrics.classification import (
 from jaxprior.metrics.clustering import normalized_mutual_information
 from jaxprior.metrics.detection import COCO_IOU_THRESHOLDS, average_precision
 from jaxprior.metrics.open_set import SCORES, auroc, fpr_at_tpr, known_score
+from jaxprior.metrics.paired import compare as paired_compare
 from jaxprior.metrics.shape_bias import per_class_shape_bias, shape_bias
 from jaxprior.metrics.shift import (
     accuracy_vs_border,
@@ -23,6 +24,7 @@ from jaxprior.metrics.shift import (
 __all__ = [
     "COCO_IOU_THRESHOLDS", "SCORES", "accuracy", "accuracy_vs_border", "accuracy_vs_shift",
     "add_border", "auroc", "average_precision", "balanced_accuracy", "crop_at", "fpr_at_tpr",
-    "group_accuracy", "known_score", "normalized_mutual_information", "per_class_shape_bias",
+    "group_accuracy", "known_score", "normalized_mutual_information", "paired_compare",
+    "per_class_shape_bias",
     "shape_bias", "shift_consistency", "worst_group_accuracy",
 ]
