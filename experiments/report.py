@@ -76,7 +76,17 @@ def study_section(study, folder: str) -> str | None:
         f"[{study.name}/]({study.name}/)."), "",
         *lines, "",
         (f"Command: `{command}`; commit(s): {', '.join(commits)}; machine: {machine}. "
-        f"Figures: {links}."), ""])
+        f"Figures: {links}."), "", *_unclean(commits)])
+
+
+def _unclean(commits) -> list[str]:
+    """A warning when a table's runs were made from a tree with uncommitted changes."""
+    dirty = [c for c in commits if "uncommitted" in c]
+    if not dirty:
+        return []
+    return [(f"**Not reproducible from a commit:** runs of this table were made with "
+             f"uncommitted changes ({', '.join(dirty)}); the study is to be rerun from "
+             "committed code before its numbers are relied on."), ""]
 
 
 def report(folder: str) -> str:

@@ -31,3 +31,9 @@ def test_report_tables_effects_and_provenance(tmp_path):
     assert "machine: x86_64 Linux, 2 CPUs, 2 x cpu device (cpu), jax 0.10.2." in text
     assert "commit(s): abc1234" in text and "[shape_bias.png](shape_bias/shape_bias.png)" in text
     assert "`translation`" in text.split("## Not published yet")[1]  # listed, not invented
+    assert "Not reproducible from a commit" not in text
+    results = json.loads((study / "results.json").read_text())
+    results["texture"]["commit"] = "abc1234+uncommitted changes"
+    (study / "results.json").write_text(json.dumps(results))
+    assert ("**Not reproducible from a commit:** runs of this table were made with uncommitted "
+            "changes (abc1234+uncommitted changes)") in report.report(str(tmp_path))

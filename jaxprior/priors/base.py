@@ -175,8 +175,12 @@ class Prior:
         return batch
 
     def main_loss(self, logits, aux: dict, batch: dict, ctx: Context) -> jax.Array:
-        """A scalar that replaces the mean cross-entropy on the target (one prior at most)."""
-        raise NotImplementedError
+        """A scalar that replaces the mean cross-entropy on the target (one prior at most).
+
+        Optional: the core calls it only on a prior whose class defines it
+        (:func:`overrides`); this base version is never part of a run."""
+        raise NotImplementedError(f"priors.{self.name} does not replace the cross-entropy; "
+                                  "the core calls main_loss only on priors that define it")
 
     def loss(self, logits, aux: dict, batch: dict, ctx: Context) -> tuple[jax.Array, dict]:
         """(term, extra metrics); the core adds ``weight * ramp * term`` (the term itself
@@ -185,8 +189,11 @@ class Prior:
         A prior with several terms returns ``{metric_name: (weight, term)}`` instead of
         one term: each is logged under its name and added with its own weight (times the
         block's weight and ramp, if any); their weighted sum is logged under the prior's
-        name."""
-        raise NotImplementedError
+        name.
+
+        Optional, like :meth:`main_loss`: a prior without a term does not define it."""
+        raise NotImplementedError(f"priors.{self.name} adds no loss term; the core calls loss "
+                                  "only on priors that define it")
 
     def make_train_step(self, defs, tx):
         """A train step ``(state, batch) -> (state, metrics)`` replacing the core's, or None."""

@@ -57,6 +57,8 @@ class Jigsaw(Prior):
         return dict(batch, image=images.at[:, :h, :w].set(puzzle), **{LABEL: labels})
 
     def _terms(self, logits, aux, batch):
+        # Both hooks call this inside one jitted step; XLA computes the shared
+        # cross-entropies once.
         return losses.jigsaw_terms(logits, batch[self.task.label_key],
                                    aux["branches"]["jigsaw"], batch[LABEL],
                                    classify_shuffled=self.cfg.classify_shuffled)
