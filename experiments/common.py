@@ -14,10 +14,15 @@ ON_CHANGE = flags.DEFINE_enum(
     "overwrite it (start over) or continue it with this config")
 CPU_DEVICES = flags.DEFINE_integer(
     "cpu_devices", None, "on a CPU host, JAX devices to split it into (default: one per core)")
+PARALLEL_SEEDS = flags.DEFINE_integer(
+    "parallel_seeds", None, "runs to train at once, each in its own process on its own cores "
+    "(default: what is fastest on the backend: one per core on a CPU, 1 on an accelerator)")
 flags.mark_flags_as_required(["config", "workdir"])
 
 
 def setup() -> None:
-    """Quiet logs and CPU devices; call first in main(), before JAX starts."""
+    """Quiet logs, CPU devices and the compilation cache; call first in main(), before
+    JAX starts."""
     logging.set_verbosity(logging.WARNING)  # orbax logs every checkpoint at INFO
     runtime.configure_cpu_devices(CPU_DEVICES.value)
+    runtime.enable_compilation_cache()

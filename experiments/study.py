@@ -2,10 +2,10 @@
 
 A study module (``experiments/<name>.py``) defines ``STUDY = Study(...)`` and ends with
 ``if __name__ == "__main__": run(STUDY)``; ``python -m experiments.<name>`` then takes
-``--workdir``, ``--seeds``, ``--variants``, ``--cpu_devices`` and ``--report_only`` (and
-the study's own flags), trains every variant's config over the seeds (resuming whatever
-finished), and writes ``results.md`` / ``results.json`` and the study's figures into the
-workdir. :mod:`experiments.report` reads the same ``STUDY`` objects.
+``--workdir``, ``--seeds``, ``--variants``, ``--cpu_devices``, ``--parallel_seeds`` and
+``--report_only`` (and the study's own flags), trains every variant's config over the
+seeds (resuming whatever finished), and writes ``results.md`` / ``results.json`` and the
+study's figures into the workdir. :mod:`experiments.report` reads the same ``STUDY`` objects.
 """
 
 from __future__ import annotations
@@ -93,16 +93,19 @@ def setting(config: ml_collections.ConfigDict) -> str:
 
 
 def run_and_publish(study: Study, workdir: str, seeds, variants, *, command: str,
-                    report_only: bool = False, on_change: str = "refuse") -> dict[str, dict]:
+                    report_only: bool = False, on_change: str = "refuse",
+                    parallel: int | None = None) -> dict[str, dict]:
     """Trains `variants` of `study` over `seeds` in `workdir` (resuming finished work;
-    nothing with `report_only`), then publishes the table of the variants that have
+    nothing with `report_only`; `parallel` runs at a time, see
+    :func:`jaxprior.train.multiseed.train_runs`), then publishes the table of the variants that have
     finished, with the study's sections; returns their results."""
     require_known(variants, study.variants)
     configs = {name: study.config(name) for name in variants}
     if not report_only:
         if study.prepare is not None:
             study.prepare(workdir, configs)
-        run_study(configs, workdir, seeds, command=command, on_change=on_change)
+        run_study(configs, workdir, seeds, command=command, on_change=on_change,
+                  parallel=parallel)
     results = load_results(workdir, list(configs))
     base = study.config(study.baseline or study.variants[0])
     intro = (f"Mean ± sample std over seeds; {setting(base)}. {study.note} Command: "
@@ -116,9 +119,10 @@ def main(study: Study) -> None:
     """Trains (unless ``--report_only``) and tabulates `study` as the flags say."""
     logging.set_verbosity(logging.WARNING)  # orbax logs every checkpoint at INFO
     runtime.configure_cpu_devices(FLAGS.cpu_devices)
+    runtime.enable_compilation_cache()
     run_and_publish(study, FLAGS.workdir, FLAGS.seeds, FLAGS.variants,
                     command=invocation(study.name), report_only=FLAGS.report_only,
-                    on_change=FLAGS.on_change)
+                    on_change=FLAGS.on_change, parallel=FLAGS.parallel_seeds)
 
 
 def define_flags(study: Study) -> None:
@@ -128,6 +132,9 @@ def define_flags(study: Study) -> None:
     flags.DEFINE_list("seeds", ["0", "1", "2"], "seeds of every variant")
     flags.DEFINE_list("variants", list(study.variants), "variants to run")
     flags.DEFINE_integer("cpu_devices", None, "CPU devices (default: one per core)")
+    flags.DEFINE_integer("parallel_seeds", None, "runs to train at once, each in its own "
+                         "process on its own cores (default: one per core on a CPU, 1 on an "
+                         "accelerator)")
     flags.DEFINE_bool("report_only", False, "train nothing: tabulate the variants that have "
                       "finished (a results.json in the workdir), with each one's own seeds")
     flags.DEFINE_enum("on_change", "refuse", ["refuse", "overwrite", "continue"],

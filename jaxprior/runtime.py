@@ -33,3 +33,27 @@ def configure_cpu_devices(num_devices: int | None = None) -> int:
         raise RuntimeError("configure_cpu_devices must run before JAX starts its backend "
                            "(before any jax.devices() call or array creation)") from e
     return n
+
+
+def compilation_cache_dir() -> str:
+    """Where jaxprior's processes keep compiled XLA programs: ``$JAXPRIOR_COMPILATION_CACHE``
+    (``off``: nowhere), else JAX's own ``$JAX_COMPILATION_CACHE_DIR``, else
+    ``~/.cache/jaxprior/xla``."""
+    default = os.path.join(os.path.expanduser("~"), ".cache", "jaxprior", "xla")
+    return (os.environ.get("JAXPRIOR_COMPILATION_CACHE")
+            or os.environ.get("JAX_COMPILATION_CACHE_DIR") or default)
+
+
+def enable_compilation_cache(path: str | None = None) -> str | None:
+    """Keeps every compiled program of this process in a persistent cache (JAX's
+    ``jax_compilation_cache_dir``), so that the next run of the same config, in this
+    process or another, loads it instead of compiling again. The cache is keyed by the
+    program and the jax/XLA version, so a cached program computes exactly what a fresh
+    compilation would. Returns the directory (None when the cache is ``off``)."""
+    path = path or compilation_cache_dir()
+    if path == "off":
+        return None
+    os.makedirs(path, exist_ok=True)
+    jax.config.update("jax_compilation_cache_dir", path)
+    jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.5)
+    return path

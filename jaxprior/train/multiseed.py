@@ -20,6 +20,7 @@ import ml_collections
 import numpy as np
 
 from jaxprior.train.loop import train_and_evaluate
+from jaxprior.train.parallel_runs import Run, default_parallel, run_parallel
 
 
 def _commit() -> str:
@@ -88,28 +89,65 @@ def comparison_table(results: dict[str, dict], metrics) -> str:
     return "\n".join(lines)
 
 
+def seed_runs(config: ml_collections.ConfigDict, workdir: str, seeds) -> list[Run]:
+    """One run of `config` per seed, in ``workdir/seed_<s>``."""
+    runs = []
+    for seed in seeds:
+        c = ml_collections.ConfigDict(config.to_dict())
+        c.seed = int(seed)
+        runs.append(Run(c, os.path.join(workdir, f"seed_{int(seed)}")))
+    return runs
+
+
+def train_runs(runs: list[Run], *, parallel: int | None = None, on_change: str = "refuse"
+               ) -> list[dict]:
+    """Every run's summary: `parallel` (default :func:`default_parallel`) at a time in
+    worker processes, or, with ``parallel=1``, one after the other in this process over
+    all its devices."""
+    multihost = jax.process_count() > 1 or any(r.config.get("distributed", False) for r in runs)
+    if parallel is None:
+        parallel = 1 if multihost else default_parallel(len(runs))
+    if parallel > 1 and multihost:
+        raise ValueError(f"parallel={parallel} runs need a single-process run; a multi-host "
+                         "run trains its runs one at a time (parallel=1)")
+    if parallel > 1:
+        return run_parallel(runs, parallel=parallel, on_change=on_change)
+    summaries = []
+    for i, run in enumerate(runs):
+        print(f"== run {i + 1}/{len(runs)} -> {run.workdir}", flush=True)
+        summaries.append(train_and_evaluate(run.config, run.workdir, on_change=on_change))
+    return summaries
+
+
 def run_seeds(config: ml_collections.ConfigDict, workdir: str, seeds, *, command: str = "",
-              on_change: str = "refuse") -> dict:
+              on_change: str = "refuse", parallel: int | None = None) -> dict:
     """Trains and evaluates `config` once per seed; writes and returns the results.
-    `on_change`: as :func:`jaxprior.train.train_and_evaluate`'s, for every seed's run."""
+    `on_change`: as :func:`jaxprior.train.train_and_evaluate`'s, for every seed's run;
+    `parallel`: as :func:`train_runs`'s."""
     seeds = [int(s) for s in seeds]
     if not seeds:
         raise ValueError("run_seeds needs at least one seed")
     os.makedirs(workdir, exist_ok=True)
-    summaries, t0 = [], time.perf_counter()
-    for seed in seeds:
-        c = ml_collections.ConfigDict(config.to_dict())
-        c.seed = seed
-        print(f"== seed {seed} ({len(summaries) + 1}/{len(seeds)}) -> "
-              f"{os.path.join(workdir, f'seed_{seed}')}", flush=True)
-        summaries.append(train_and_evaluate(c, os.path.join(workdir, f"seed_{seed}"),
-                                            on_change=on_change))
+    t0 = time.perf_counter()
+    summaries = train_runs(seed_runs(config, workdir, seeds), parallel=parallel,
+                           on_change=on_change)
+    return write_seed_results(config, workdir, seeds, summaries, command=command,
+                              wall_time_s=time.perf_counter() - t0)
+
+
+def write_seed_results(config: ml_collections.ConfigDict, workdir: str, seeds: list[int],
+                       summaries: list[dict], *, command: str, wall_time_s: float,
+                       wall_time_of: str = "") -> dict:
+    """``results.json`` / ``results.md`` of one config's seeds in `workdir`;
+    `wall_time_of` says what `wall_time_s` covers when it is more than these runs."""
     stats = aggregate(summaries)
     results = {
         "seeds": seeds, "command": command, "commit": CODE_COMMIT,
-        "machine": machine_description(), "wall_time_s": time.perf_counter() - t0,
+        "machine": machine_description(), "wall_time_s": wall_time_s,
         "config": config.to_dict(), "metrics": stats,
     }
+    if wall_time_of:
+        results["wall_time_of"] = wall_time_of
     scalar = sorted(k for k in stats if "group/" not in k and "count/" not in k)
     groups = sorted(k for k in stats if "label_group/" in k)
     headline = list(config.report_metrics)
@@ -117,7 +155,8 @@ def run_seeds(config: ml_collections.ConfigDict, workdir: str, seeds, *, command
         f"# Results: {os.path.basename(os.path.abspath(workdir))}",
         (f"Mean ± sample std over seeds {seeds}. Command: `{command}`  \n"
          f"Commit {results['commit']}; machine: {results['machine']}; "
-         f"wall time {results['wall_time_s'] / 60:.1f} min."),
+         f"wall time {results['wall_time_s'] / 60:.1f} min"
+         + (f" ({wall_time_of})." if wall_time_of else ".")),
         "## Headline\n\n" + markdown_table(stats, headline),
         "## Every split and scalar metric\n\n" + markdown_table(stats, scalar),
         "## Class x background groups\n\n" + markdown_table(stats, groups),
@@ -170,11 +209,25 @@ def run_repeats(run_one: Callable[[int], dict], workdir: str, seeds, *, command:
 
 
 def run_study(configs: dict[str, ml_collections.ConfigDict], workdir: str, seeds, *,
-              command: str, on_change: str = "refuse") -> dict[str, dict]:
-    """Every variant's config over `seeds`, each in ``workdir/<variant>`` (resuming)."""
-    return {name: run_seeds(config, os.path.join(workdir, name), seeds,
-                            command=f"{command} --variants {name}", on_change=on_change)
+              command: str, on_change: str = "refuse", parallel: int | None = None
+              ) -> dict[str, dict]:
+    """Every variant's config over `seeds`, each in ``workdir/<variant>`` (resuming); the
+    runs of all variants share one pool of `parallel` workers (:func:`train_runs`)."""
+    seeds = [int(s) for s in seeds]
+    runs = {name: seed_runs(config, os.path.join(workdir, name), seeds)
             for name, config in configs.items()}
+    t0 = time.perf_counter()
+    flat = train_runs([r for rs in runs.values() for r in rs], parallel=parallel,
+                      on_change=on_change)
+    wall = time.perf_counter() - t0
+    out, i = {}, 0
+    for name, config in configs.items():
+        out[name] = write_seed_results(config, os.path.join(workdir, name), seeds,
+                                       flat[i:i + len(seeds)],
+                                       command=f"{command} --variants {name}", wall_time_s=wall,
+                                       wall_time_of=f"the {len(flat)} runs of the study")
+        i += len(seeds)
+    return out
 
 
 def load_results(workdir: str, names) -> dict[str, dict]:

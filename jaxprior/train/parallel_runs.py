@@ -1,0 +1,181 @@
+"""Several runs at once: one worker process per group of CPU cores.
+
+A study is many (variant, seed) runs of :func:`jaxprior.train.train_and_evaluate`. On a
+CPU host they can train side by side, each in its own process pinned to its own cores
+with one JAX CPU device per core, instead of one after the other over all the cores. Each
+run keeps its own workdir (checkpoints, ``metrics.jsonl``, ``summary.json``,
+``train.log`` with its output) and resumes there exactly after any interruption, so a
+group killed with SIGKILL and started again picks every run up where its last
+checkpoint left it. Workers die with the process that started them.
+
+Every process compiles into one persistent XLA cache (:func:`jaxprior.runtime.
+enable_compilation_cache`), so the runs of one config compile once.
+
+What is fastest depends on the backend; :func:`default_parallel` is the rule
+``benchmarks/seed_parallel.py`` measures.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import jax
+import ml_collections
+import tqdm
+
+from jaxprior import runtime
+from jaxprior.data import sources
+
+SPEC_FILE = "run_spec.json"
+LOG_FILE = "train.log"
+
+
+@dataclasses.dataclass(frozen=True)
+class Run:
+    """One training run: its config and its workdir."""
+
+    config: ml_collections.ConfigDict
+    workdir: str
+
+
+class RunFailedError(RuntimeError):
+    """One or more worker runs exited with an error (each named with its log's tail)."""
+
+
+def default_parallel(num_runs: int, *, backend: str | None = None) -> int:
+    """How many runs to train at once when the user does not say.
+
+    CPU: one single-core run per core (``benchmarks/results/seed_parallel_cpu.md``
+    measures it against one run at a time over every core, everything included). Other
+    backends: one at a time, each over all devices (one process owns an accelerator).
+    """
+    backend = backend or jax.default_backend()
+    if backend != "cpu":
+        return 1
+    return max(1, min(num_runs, runtime.cpu_cores()))
+
+
+def core_groups(parallel: int, cores_per_run: int = 1, cores: list[int] | None = None
+                ) -> list[list[int]]:
+    """`parallel` disjoint groups of `cores_per_run` of this process's cores."""
+    cores = sorted(os.sched_getaffinity(0)) if cores is None else list(cores)
+    if parallel < 1 or cores_per_run < 1 or parallel * cores_per_run > len(cores):
+        raise ValueError(f"{parallel} parallel runs of {cores_per_run} core(s) each do not fit "
+                         f"the {len(cores)} cores this process may use")
+    return [cores[i * cores_per_run:(i + 1) * cores_per_run] for i in range(parallel)]
+
+
+def _progress(workdir: str) -> int:
+    """The last training step `workdir`'s metrics.jsonl records."""
+    path = os.path.join(workdir, "metrics.jsonl")
+    step = 0
+    if os.path.exists(path):
+        with open(path) as f:
+            for line in f:
+                try:
+                    record = json.loads(line)
+                except json.JSONDecodeError:
+                    continue  # a line being written
+                if record.get("split") == "train":
+                    step = max(step, int(record.get("step", 0)))
+    return step
+
+
+def _tail(path: str, lines: int = 25) -> str:
+    if not os.path.exists(path):
+        return "(no log)"
+    with open(path, errors="replace") as f:
+        return "".join(f.readlines()[-lines:])
+
+
+def _start(run: Run, cores: list[int], on_change: str) -> subprocess.Popen:
+    os.makedirs(run.workdir, exist_ok=True)
+    spec = {"config": run.config.to_dict(), "workdir": os.path.abspath(run.workdir),
+            "on_change": on_change, "cores": cores, "parent_pid": os.getpid()}
+    with open(os.path.join(run.workdir, SPEC_FILE), "w") as f:
+        json.dump(spec, f, indent=1)
+    log = open(os.path.join(run.workdir, LOG_FILE), "a")
+    log.write(f"== {time.strftime('%Y-%m-%d %H:%M:%S')} on cores {cores}\n")
+    log.flush()
+
+    env = dict(os.environ, PYTHONUNBUFFERED="1")
+    try:
+        return subprocess.Popen(
+            [sys.executable, "-m", "jaxprior.train.worker", os.path.join(run.workdir, SPEC_FILE)],
+            stdout=log, stderr=subprocess.STDOUT, env=env)
+    finally:
+        log.close()
+
+
+def run_parallel(runs: list[Run], *, parallel: int, cores_per_run: int = 1,
+                 on_change: str = "refuse", progress: bool = True) -> list[dict]:
+    """Trains and evaluates every run, `parallel` at a time, each in a worker process on
+    `cores_per_run` cores of its own (one JAX CPU device per core); returns their
+    summaries in the order of `runs`.
+
+    A run's numbers depend on its cores (XLA:CPU splits reductions over its threads) and
+    devices, not on what runs beside it: a seed trained in a group equals it trained
+    alone on as many cores.
+
+    Every run is attempted; runs that fail are reported together at the end
+    (:class:`RunFailedError`, with each one's log tail), the others' summaries kept on
+    disk. Ctrl-C stops the workers (each keeps its checkpoints) and re-raises.
+    """
+    if not runs:
+        return []
+    workdirs = [os.path.abspath(r.workdir) for r in runs]
+    if len(set(workdirs)) != len(workdirs):
+        raise ValueError("run_parallel: two runs share a workdir")
+    for dataset, data_dir in {(r.config.dataset, r.config.get("data_dir")) for r in runs}:
+        sources.prepare(dataset, data_dir=data_dir)  # once, before the workers read it
+    slots = core_groups(parallel, cores_per_run)
+    free, running, failed = list(range(len(slots))), {}, []
+    queue = list(range(len(runs)))
+    total = sum(int(r.config.num_steps) for r in runs)
+    bar = tqdm.tqdm(total=total, desc=f"{len(runs)} runs, {parallel} at a time", unit="step",
+                    disable=not progress, dynamic_ncols=True)
+    done_steps = {}
+    try:
+        while queue or running:
+            while queue and free:
+                i, slot = queue.pop(0), free.pop(0)
+                running[i] = (slot, _start(runs[i], slots[slot], on_change))
+            time.sleep(0.5)
+            for i, (slot, proc) in list(running.items()):
+                done_steps[i] = _progress(runs[i].workdir)
+                if proc.poll() is None:
+                    continue
+                del running[i]
+                free.append(slot)
+                if proc.returncode == 0:
+                    done_steps[i] = int(runs[i].config.num_steps)
+                else:
+                    failed.append((runs[i].workdir, proc.returncode))
+            bar.n = min(total, sum(done_steps.values()))
+            bar.refresh()
+    except BaseException:
+        for _, proc in running.values():
+            proc.send_signal(signal.SIGINT)
+        for _, proc in running.values():
+            try:
+                proc.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+        raise
+    finally:
+        bar.close()
+    if failed:
+        raise RunFailedError("\n\n".join(
+            f"run in {w} failed (exit {rc}); the end of {os.path.join(w, LOG_FILE)}:\n"
+            f"{_tail(os.path.join(w, LOG_FILE))}" for w, rc in failed))
+    summaries = []
+    for run in runs:
+        with open(os.path.join(run.workdir, "summary.json")) as f:
+            summaries.append(json.load(f))
+    return summaries

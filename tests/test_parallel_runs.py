@@ -1,0 +1,135 @@
+"""Seed-parallel runs: worker processes on their own cores, exact per-seed results and
+resume after the whole group is killed."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+
+from jaxprior.train import multiseed, parallel_runs
+from tests.conftest import CACHE_ENV, repo_root
+
+
+def _trajectory(workdir):
+    records = [json.loads(line) for line in open(os.path.join(workdir, "metrics.jsonl"))]
+    return [(r["step"], r["loss"]) for r in records if r.get("split") == "train"]
+
+
+def _assert_same_run(a, b):
+    ta, tb = _trajectory(a), _trajectory(b)
+    assert [s for s, _ in ta] == [s for s, _ in tb] and ta
+    np.testing.assert_allclose([x for _, x in ta], [x for _, x in tb], rtol=1e-5)
+    ma = json.load(open(os.path.join(a, "summary.json")))["metrics"]
+    mb = json.load(open(os.path.join(b, "summary.json")))["metrics"]
+    for split in ma:
+        for metric in ("loss", "accuracy", "balanced_accuracy"):
+            np.testing.assert_allclose(mb[split][metric], ma[split][metric], rtol=1e-5,
+                                       err_msg=f"{split}/{metric}")
+
+
+def test_core_groups_split_evenly_and_check_the_count():
+    assert parallel_runs.core_groups(2, 2, [0, 1, 2, 3, 4]) == [[0, 1], [2, 3]]
+    assert parallel_runs.core_groups(2, 1, [3, 5]) == [[3], [5]]
+    with pytest.raises(ValueError, match=r"3 parallel runs of 1 core.* the 2 cores"):
+        parallel_runs.core_groups(3, 1, [0, 1])
+
+
+def test_default_is_one_per_core_on_cpu_and_one_on_accelerators(monkeypatch):
+    monkeypatch.setattr(parallel_runs.runtime, "cpu_cores", lambda: 4)
+    assert parallel_runs.default_parallel(10, backend="cpu") == 4
+    assert parallel_runs.default_parallel(3, backend="cpu") == 3
+    assert parallel_runs.default_parallel(10, backend="gpu") == 1
+
+
+@pytest.fixture
+def worker_env(monkeypatch):
+    """Workers share the test session's compilation cache."""
+    for k, v in CACHE_ENV.items():
+        monkeypatch.setenv(k, v)
+    monkeypatch.delenv("JAXPRIOR_COMPILATION_CACHE", raising=False)
+
+
+def test_a_seed_trained_in_a_group_matches_it_trained_alone(tiny_config, data_dir, tmp_path,
+                                                            worker_env):
+    """In a group each run has one core and one CPU device; alone on one core and one
+    device it computes the same numbers."""
+    tiny_config.num_steps = 6
+    group = multiseed.run_seeds(tiny_config, str(tmp_path / "group"), [0, 1], parallel=2)
+    alone = subprocess.run(
+        ["taskset", "-c", "0", sys.executable, "-m", "experiments.run_seeds", "--config",
+         "tests/tiny_config.py",
+         "--workdir", str(tmp_path / "alone"), f"--config.data_dir={data_dir}",
+         "--config.num_steps=6", "--seeds=1", "--cpu_devices=1", "--parallel_seeds=1"],
+        cwd=repo_root(), env=dict(os.environ, XLA_FLAGS=""), capture_output=True, text=True,
+        timeout=300, check=False)
+    assert alone.returncode == 0, alone.stderr[-3000:]
+    _assert_same_run(tmp_path / "alone" / "seed_1", tmp_path / "group" / "seed_1")
+    # Each seed its own workdir, log and data order.
+    for seed in (0, 1):
+        work = tmp_path / "group" / f"seed_{seed}"
+        assert (work / "summary.json").exists() and (work / "train.log").exists()
+        assert json.loads((work / "config.json").read_text())["seed"] == seed
+    assert _trajectory(tmp_path / "group" / "seed_0") != _trajectory(tmp_path / "group" / "seed_1")
+    assert group["seeds"] == [0, 1]
+
+
+def test_a_failing_run_is_named_with_its_log(tiny_config, tmp_path, worker_env):
+    bad = tiny_config.copy_and_resolve_references()
+    bad.optimizer.learning_rate = 1e9  # diverges: the NaN guard stops it
+    bad.num_steps = 4
+    runs = [parallel_runs.Run(bad, str(tmp_path / "bad"))]
+    with pytest.raises(parallel_runs.RunFailedError, match=r"(?s)run in .*bad failed.*"
+                       r"NonFiniteLossError"):
+        parallel_runs.run_parallel(runs, parallel=1, progress=False)
+
+
+def test_two_runs_may_not_share_a_workdir(tiny_config, tmp_path):
+    runs = [parallel_runs.Run(tiny_config, str(tmp_path)), parallel_runs.Run(tiny_config,
+                                                                             str(tmp_path))]
+    with pytest.raises(ValueError, match="share a workdir"):
+        parallel_runs.run_parallel(runs, parallel=2)
+
+
+def _group_cmd(workdir, data_dir, seeds):
+    return [sys.executable, "-m", "experiments.run_seeds", "--config", "tests/tiny_config.py",
+            "--workdir", str(workdir), f"--config.data_dir={data_dir}", "--seeds", seeds,
+            "--config.num_steps=20", "--config.checkpoint_every=5", "--config.log_every=5",
+            "--parallel_seeds=2"]
+
+
+def test_a_group_killed_with_sigkill_resumes_every_seed_exactly(data_dir, tmp_path):
+    env = dict(os.environ, XLA_FLAGS="", PYTHONUNBUFFERED="1", **CACHE_ENV)
+    ref = subprocess.run(_group_cmd(tmp_path / "ref", data_dir, "0,1"), cwd=repo_root(),
+                         env=env, capture_output=True, text=True, timeout=400, check=False)
+    assert ref.returncode == 0, ref.stderr[-3000:]
+
+    work = tmp_path / "killed"
+    proc = subprocess.Popen(_group_cmd(work, data_dir, "0,1"), cwd=repo_root(), env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    def checkpointed(seed):
+        ckpts = work / f"seed_{seed}" / "checkpoints"
+        return ckpts.exists() and any(p.name.isdigit() for p in ckpts.iterdir())
+
+    deadline = time.time() + 300
+    while time.time() < deadline and proc.poll() is None:
+        if checkpointed(0) and checkpointed(1):
+            proc.send_signal(signal.SIGKILL)
+            break
+        time.sleep(0.05)
+    assert proc.wait(timeout=60) == -signal.SIGKILL, "the group ended before it was killed"
+    time.sleep(1.0)  # the workers die with the group (PR_SET_PDEATHSIG)
+    assert not any((work / f"seed_{s}" / "summary.json").exists() for s in (0, 1))
+
+    resumed = subprocess.run(_group_cmd(work, data_dir, "0,1"), cwd=repo_root(), env=env,
+                             capture_output=True, text=True, timeout=400, check=False)
+    assert resumed.returncode == 0, resumed.stderr[-3000:]
+    for seed in (0, 1):
+        summary = json.loads((work / f"seed_{seed}" / "summary.json").read_text())
+        assert 0 < summary["resumed_from_step"] < 20
+        _assert_same_run(tmp_path / "ref" / f"seed_{seed}", work / f"seed_{seed}")
