@@ -17,12 +17,19 @@ CPU_DEVICES = flags.DEFINE_integer(
 PARALLEL_SEEDS = flags.DEFINE_integer(
     "parallel_seeds", None, "runs to train at once, each in its own process on its own cores "
     "(default: what is fastest on the backend: one per core on a CPU, 1 on an accelerator)")
+COORDINATOR = flags.DEFINE_string(
+    "coordinator", None, "multi-process run: host:port of process 0's coordinator")
+NUM_PROCESSES = flags.DEFINE_integer("num_processes", None, "multi-process run: processes")
+PROCESS_ID = flags.DEFINE_integer("process_id", None, "multi-process run: this process's id")
 flags.mark_flags_as_required(["config", "workdir"])
 
 
 def setup() -> None:
-    """Quiet logs, CPU devices and the compilation cache; call first in main(), before
-    JAX starts."""
+    """Quiet logs, CPU devices, the processes of a multi-process run and the compilation
+    cache; call first in main(), before JAX starts."""
     logging.set_verbosity(logging.WARNING)  # orbax logs every checkpoint at INFO
     runtime.configure_cpu_devices(CPU_DEVICES.value)
+    if NUM_PROCESSES.value is not None or COORDINATOR.value is not None:
+        runtime.initialize_distributed(COORDINATOR.value, NUM_PROCESSES.value,
+                                       PROCESS_ID.value)
     runtime.enable_compilation_cache()

@@ -57,3 +57,22 @@ def enable_compilation_cache(path: str | None = None) -> str | None:
     jax.config.update("jax_compilation_cache_dir", path)
     jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.5)
     return path
+
+
+def initialize_distributed(coordinator: str | None = None, num_processes: int | None = None,
+                           process_id: int | None = None) -> None:
+    """Joins this process to a multi-process run (``jax.distributed.initialize``), once;
+    before JAX starts its backend. With no arguments JAX detects the cluster (SLURM,
+    Cloud TPU, MPI) or reads ``$JAX_COORDINATOR_ADDRESS``; on CPU the processes talk
+    over gloo."""
+    if jax.distributed.is_initialized():
+        return
+    given = [v is not None for v in (coordinator, num_processes, process_id)]
+    if any(given) and not all(given):
+        raise ValueError("a multi-process run needs the coordinator address, the number of "
+                         "processes and this process's id together (--coordinator, "
+                         "--num_processes, --process_id)")
+    if num_processes is not None and not 0 <= process_id < num_processes:
+        raise ValueError(f"process_id must be in [0, {num_processes}), got {process_id}")
+    jax.distributed.initialize(coordinator_address=coordinator, num_processes=num_processes,
+                               process_id=process_id)

@@ -53,7 +53,8 @@ def test_average_precision_hand_cases():
     gt = [np.array([_box(0, 0)]), np.array([_box(20, 20)])]
     perfect = [(np.array([_box(0, 0)]), np.array([0.9])),
                (np.array([_box(20, 20)]), np.array([0.8]))]
-    assert metrics.average_precision(perfect, gt)["AP@0.5"] == 1.0
+    # (COCOeval divides by tp + fp + machine epsilon: 1 is 1 - 2e-16)
+    assert metrics.average_precision(perfect, gt)["AP@0.5"] == pytest.approx(1.0)
     # A false positive ranked above the only true positive: precision 1/2 at every recall.
     fp_first = [(np.array([_box(50, 50), _box(0, 0)]), np.array([0.9, 0.8]))]
     assert metrics.average_precision(fp_first, gt[:1])["AP@0.5"] == pytest.approx(0.5)
@@ -67,7 +68,8 @@ def test_average_precision_hand_cases():
     iou = 75 / 125
     assert iou == pytest.approx(0.6)
     out = metrics.average_precision(shifted, gt[:1], iou_thresholds=(0.5, 0.75))
-    assert out["AP@0.5"] == 1.0 and out["AP@0.75"] == 0.0 and out["AP"] == 0.5
+    assert out["AP@0.5"] == pytest.approx(1.0) and out["AP@0.75"] == 0.0
+    assert out["AP"] == pytest.approx(0.5)
     coco = metrics.average_precision(shifted, gt[:1], iou_thresholds=metrics.COCO_IOU_THRESHOLDS)
     assert coco["AP"] == pytest.approx(3 / 10)  # hits at 0.50, 0.55, 0.60 of ten thresholds
     nothing = [(np.zeros((0, 4)), np.zeros(0))]
@@ -76,6 +78,23 @@ def test_average_precision_hand_cases():
                                                 [np.zeros((0, 4))])["AP"])
     with pytest.raises(ValueError, match="detection lists"):
         metrics.average_precision(perfect, gt[:1])
+
+
+def test_average_precision_keeps_an_images_100_best_detections():
+    """COCOeval's maxDets: 100 confident false positives push the one true detection out
+    of the image's list, so AP is 0 (counting all 101 detections gave 0.133)."""
+    gt = [np.array([_box(0, 0)])]
+    boxes = np.array([_box(50 + i, 50) for i in range(100)] + [_box(0, 0)])
+    scores = np.concatenate([np.linspace(0.99, 0.9, 100), [0.1]])
+    assert metrics.average_precision([(boxes, scores)], gt)["AP@0.5"] == 0.0
+
+
+def test_average_precision_breaks_iou_ties_towards_the_later_object():
+    """A detection with the same IoU with two objects matches the later one (COCOeval);
+    the second detection then finds the first object: AP 1 (first-match gave 0.505)."""
+    gt = [np.array([_box(0, 0), _box(0, 5)])]
+    dets = [(np.array([[0.0, 2.5, 10.0, 12.5], _box(0, 0)]), np.array([0.9, 0.8]))]
+    assert metrics.average_precision(dets, gt)["AP@0.5"] == pytest.approx(1.0)
 
 
 def test_known_index_and_errors():

@@ -68,6 +68,16 @@ def test_processes_split_the_data_and_yield_equal_batch_counts():
     assert sorted(seen) == list(range(11)) and len(set(counts)) == 1
 
 
+def test_processes_read_their_rows_of_the_one_process_batches():
+    source = grain.MapDataset.source([{"x": np.array(i)} for i in range(24)])
+    whole = pipeline.train_batches(source, batch_size=6, seed=1, augment=None, num_threads=1)
+    parts = [pipeline.train_batches(source, batch_size=3, seed=1, augment=None, num_threads=1,
+                                    process_index=p, process_count=2) for p in range(2)]
+    for _ in range(6):  # past the first epoch
+        joined = np.concatenate([next(it)["x"] for it in parts])
+        np.testing.assert_array_equal(joined, next(whole)["x"])
+
+
 def test_too_small_split_raises(train_source):
     with pytest.raises(ValueError, match="fewer than one batch"):
         pipeline.train_batches(train_source, batch_size=1000, seed=0, augment=None)

@@ -28,7 +28,10 @@ def train_batches(source: grain.MapDataset, *, batch_size: int, seed: int,
 
     Every epoch is reshuffled (deterministically from `seed`); each example is
     augmented with randomness drawn from the seed and its index. The iterator's
-    ``get_state()`` / ``set_state()`` make it resumable mid-epoch.
+    ``get_state()`` / ``set_state()`` make it resumable mid-epoch. With P processes,
+    global batch k is the examples a single process would read as its batch k, and
+    process i reads rows ``[i * batch_size, (i + 1) * batch_size)`` of it, so a
+    multi-process run sees the data of a one-process run in the same order.
 
     Args:
       source: the split, a ``grain.MapDataset`` of example dicts.
@@ -39,14 +42,17 @@ def train_batches(source: grain.MapDataset, *, batch_size: int, seed: int,
     """
     if batch_size <= 0:
         raise ValueError(f"batch_size must be positive, got {batch_size}")
-    shard = process_shard(source, process_index=process_index, process_count=process_count)
-    if len(shard) < batch_size:
-        raise ValueError(f"the training split has {len(shard)} examples on this process, fewer "
-                         f"than one batch of {batch_size}")
-    ds = shard.seed(seed).shuffle().repeat()
+    index = jax.process_index() if process_index is None else process_index
+    count = jax.process_count() if process_count is None else process_count
+    if len(source) < batch_size * count:
+        raise ValueError(f"the training split has {len(source)} examples, fewer than one "
+                         f"batch of {batch_size} on each of {count} process(es)")
+    ds = source.seed(seed).shuffle().repeat()
     if augment is not None:
         ds = ds.random_map(augment)
     ds = ds.batch(batch_size, drop_remainder=True)
+    if count > 1:
+        ds = ds[index::count]  # local batch k * count + index: a slice of global batch k
     options = grain.ReadOptions(num_threads=num_threads, prefetch_buffer_size=prefetch)
     return iter(ds.to_iter_dataset(options))
 

@@ -23,6 +23,7 @@ import ml_collections
 import numpy as np
 import tqdm
 
+from jaxprior import runtime
 from jaxprior.data import augment as augment_lib
 from jaxprior.data import pipeline, sources
 from jaxprior.metrics.summary import known_examples, split_metrics
@@ -290,7 +291,7 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str, *,
     if isinstance(config, dict):
         config = ml_collections.ConfigDict(config)
     if config.get("distributed", False):
-        jax.distributed.initialize()
+        runtime.initialize_distributed()
     validate_config(config)
     try:
         with workdir_lib.locked(workdir):
