@@ -34,6 +34,15 @@ from jaxprior.train import mesh as mesh_lib
 
 MODELS = ("resnet20", "resnet18", "vgg16_bn")
 NUM_CLASSES = 10
+# Dense peak FLOP/s of a float32 step as XLA runs it on the GPU (TF32 tensor cores, JAX's
+# default precision there), from the vendors' data sheets, by jax's device_kind prefix.
+PEAK_FLOPS = {"NVIDIA H100": 494e12, "NVIDIA H200": 494e12, "NVIDIA A100": 156e12}
+
+
+def peak_flops() -> float:
+    """The first device's float32 peak (nan where it is not in PEAK_FLOPS: the CPU)."""
+    kind = jax.devices()[0].device_kind
+    return next((v for k, v in PEAK_FLOPS.items() if kind.startswith(k)), float("nan"))
 
 
 def time_jax(name: str, size: int, batch: int, impl: str, steps: int, warmup: int,
@@ -141,9 +150,10 @@ def main():
 
     n = jax.device_count()
     header = (f"| model | input | batch | 1 device ms/step | {n} devices ms/step | images/s | "
-              f"GFLOP/s | {n} devices, plain-XLA conv ms/step | PyTorch ms/step | "
+              f"GFLOP/s | MFU | {n} devices, plain-XLA conv ms/step | PyTorch ms/step | "
               "jaxprior / PyTorch |")
-    rows = [header, "|" + "---|" * 10]
+    rows = [header, "|" + "---|" * 11]
+    peak = peak_flops()
     print(header, flush=True)
     for name in args.models.split(","):
         for size in (int(s) for s in args.sizes.split(",")):
@@ -156,7 +166,8 @@ def main():
                        if torch_version else float("nan"))
             best = min(t1, t)
             row = (f"| {name} | {size}x{size} | {args.batch} | {t1 * 1e3:.1f} | {t * 1e3:.1f} | "
-                   f"{args.batch / best:.0f} | {flops / best / 1e9:.1f} | {t_xla * 1e3:.1f} | "
+                   f"{args.batch / best:.0f} | {flops / best / 1e9:.1f} | "
+                   f"{flops / best / peak:.1%} | {t_xla * 1e3:.1f} | "
                    f"{t_torch * 1e3:.1f} | {best / t_torch:.2f} |")
             rows.append(row)
             print(row, flush=True)
@@ -164,7 +175,8 @@ def main():
     text = ("\n".join(rows) + f"\n\nMachine: {where}. Command: `python benchmarks/step_time.py "
             f"--batch {args.batch} --steps {args.steps}`; medians over {args.steps} steps. "
             "images/s, GFLOP/s and the ratio use the faster of the two jaxprior columns; "
-            "FLOPs are XLA's count for the whole (1-device) step.\n")
+            "FLOPs are XLA's count for the whole (1-device) step; MFU is against the "
+            "device's float32 (TF32) peak in PEAK_FLOPS (nan on a CPU).\n")
     publish(text, args.out)
 
 
