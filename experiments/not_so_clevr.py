@@ -80,7 +80,8 @@ def main(argv):
              f"Command: `{command}`; machine: {machine_description()}.")
     extra = ("\nThe paper (Figure 3): convolution at most about 0.86 test accuracy on the "
              "uniform split, CoordConv 1.00 on both splits.\n")
-    publish(workdir, results, STUDY.metrics, intro=intro, extra=extra, title=STUDY.title)
+    publish(workdir, results, STUDY.metrics, intro=intro, extra=extra, title=STUDY.title,
+            baseline=STUDY.baseline)
 
 
 def define_flags() -> None:

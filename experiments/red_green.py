@@ -87,7 +87,8 @@ def main(argv):
              f"`{command}`; machine: {machine_description()}.")
     extra = ("\nThe paper's Table 1 (mean of 10 runs; its code's \"circular\" pads 2 "
              "pixels, i.e. our full_circular):\n\n" + paper_table() + "\n")
-    publish(workdir, results, STUDY.metrics, intro=intro, extra=extra, title=STUDY.title)
+    publish(workdir, results, STUDY.metrics, intro=intro, extra=extra, title=STUDY.title,
+            baseline=STUDY.baseline)
 
 
 def define_flags() -> None:

@@ -76,9 +76,11 @@ def invocation(module: str) -> str:
 
 
 def publish(workdir: str, results: dict, metrics, *, title: str, intro: str,
-            extra: str = "") -> str:
-    """Writes results.md / results.json into `workdir`, prints the table; returns it."""
-    table = write_comparison(workdir, results, metrics, intro=intro, title=title, extra=extra)
+            extra: str = "", baseline: str | None = None) -> str:
+    """Writes results.md / results.json (with the paired effects against `baseline`) and
+    the forest plot into `workdir`, prints the table; returns it."""
+    table = write_comparison(workdir, results, metrics, intro=intro, title=title, extra=extra,
+                             baseline=baseline)
     print("\n" + table)
     print(f"\nwritten: {os.path.join(workdir, 'results.md')}")
     return table
@@ -111,7 +113,8 @@ def run_and_publish(study: Study, workdir: str, seeds, variants, *, command: str
     intro = (f"Mean ± sample std over seeds; {setting(base)}. {study.note} Command: "
              f"`{command}`; machine: {machine_description()}.").replace("  ", " ")
     extra = "".join(section(workdir, results, seeds) for section in study.sections)
-    publish(workdir, results, study.metrics, title=study.title, intro=intro, extra=extra)
+    publish(workdir, results, study.metrics, title=study.title, intro=intro, extra=extra,
+            baseline=study.baseline)
     return results
 
 

@@ -1,5 +1,6 @@
-"""Figures: class activation maps over images (in the survey's colour convention) and
-shape bias per class and method (in the style of Geirhos et al. 2019)."""
+"""Figures: class activation maps over images (in the survey's colour convention), shape
+bias per class and method (in the style of Geirhos et al. 2019) and forest plots of
+paired effects."""
 
 from __future__ import annotations
 
@@ -83,4 +84,46 @@ def shape_bias_plot(per_class: dict[str, np.ndarray], overall: dict[str, float],
     ax.grid(alpha=0.3, axis="x")
     ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=2)
     fig.tight_layout()
+    return fig
+
+
+VERDICT_COLORS = {"supported": "tab:green", "contradicted": "tab:red",
+                  "inconclusive": "tab:grey"}
+
+
+def forest_plot(effects: dict[str, dict[str, dict]], metrics, *, title: str = ""):
+    """One panel per metric: each variant's mean paired difference from the baseline
+    (dot) and its confidence interval (bar), coloured by verdict, 0 marked.
+
+    Args:
+      effects: variant -> metric -> an effect of
+        :func:`jaxprior.train.effects.paired_effects` (those without a ``diff`` skipped).
+      metrics: the metrics to draw, one panel each.
+    """
+    metrics = list(metrics)
+    names = list(effects)
+    fig, axes = plt.subplots(1, len(metrics), figsize=(3.2 * len(metrics) + 1.5,
+                                                        0.4 * len(names) + 1.4),
+                             sharey=True, squeeze=False)
+    ys = np.arange(len(names))
+    for ax, metric in zip(axes[0], metrics, strict=True):
+        for y, name in zip(ys, names, strict=True):
+            e = effects[name].get(metric, {})
+            if "diff" not in e:
+                continue
+            color = VERDICT_COLORS.get(e["verdict"], "black")
+            ax.plot([e["ci_low"], e["ci_high"]], [y, y], color=color, lw=2)
+            ax.plot(e["diff"], y, "o", color=color)
+        ax.axvline(0, color="black", lw=0.8)
+        ax.set_title(metric, fontsize=8)
+        ax.grid(alpha=0.3, axis="x")
+        ax.tick_params(labelsize=7)
+    axes[0][0].set_yticks(ys, names)
+    axes[0][0].invert_yaxis()
+    handles = [plt.Line2D([], [], color=c, marker="o", lw=2, label=v)
+               for v, c in VERDICT_COLORS.items()]
+    fig.legend(handles=handles, loc="lower center", ncol=3, fontsize=7, frameon=False)
+    if title:
+        fig.suptitle(title, fontsize=9)
+    fig.tight_layout(rect=(0, 0.08, 1, 1))
     return fig

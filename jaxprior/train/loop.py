@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import errno
 import functools
+import hashlib
 import json
 import os
 import time
@@ -244,6 +245,22 @@ class Trainer:
             self.log.write({"step": step, "split": split, **results[split]})
         return results
 
+    def pairing(self) -> dict[str, str]:
+        """Fingerprints that say whether two runs are paired: ``init``, of the backbone's
+        initial parameters (call before restoring), and ``data``, of the first two
+        training batches' labels and groups. Runs of one seed share both when they differ
+        only in a prior that leaves the backbone and the data as they are."""
+        backbone = self.state.params.get("backbone", self.state.params)
+        init = hashlib.sha1()
+        for leaf in jax.tree.leaves(mesh_lib.to_host(backbone)):
+            init.update(np.ascontiguousarray(leaf).tobytes())
+        data, it = hashlib.sha1(), self.train_iterator()
+        for _ in range(2):
+            batch = next(it)
+            for key in sorted({self.config.label_key, "species", "background"} & set(batch)):
+                data.update(np.ascontiguousarray(batch[key]).tobytes())
+        return {"init": init.hexdigest()[:16], "data": data.hexdigest()[:16]}
+
     def run_info(self) -> dict:
         """The priors' fields of the run's summary."""
         info = {}
@@ -310,6 +327,7 @@ def _train_and_evaluate(config, workdir: str, *, on_change: str) -> dict:
     workdir_lib.prepare(workdir, config, on_change=on_change)
     sources.prepare(config.dataset, data_dir=config.data_dir)
     trainer = Trainer(config, workdir)
+    pairing = trainer.pairing()
     data_iterator = trainer.train_iterator()
     start = trainer.restore(data_iterator)
     workdir_lib.store_config(workdir, config)
@@ -328,7 +346,7 @@ def _train_and_evaluate(config, workdir: str, *, on_change: str) -> dict:
     summary = {"config": config.to_dict(),
                **training_record(workdir, start=start, num_steps=config.num_steps,
                                  train_time=train_time),
-               **trainer.run_info(),
+               **trainer.run_info(), "pairing": pairing,
                "num_devices": int(trainer.mesh.devices.size),
                "backend": jax.default_backend(), "metrics": results}
     if jax.process_index() == 0:

@@ -16,9 +16,12 @@ import time
 from collections.abc import Callable
 
 import jax
+import matplotlib.pyplot as plt
 import ml_collections
 import numpy as np
 
+from jaxprior import viz
+from jaxprior.train.effects import effects_table, paired_effects
 from jaxprior.train.loop import train_and_evaluate
 from jaxprior.train.parallel_runs import Run, default_parallel, run_parallel
 
@@ -145,6 +148,7 @@ def write_seed_results(config: ml_collections.ConfigDict, workdir: str, seeds: l
         "seeds": seeds, "command": command, "commit": CODE_COMMIT,
         "machine": machine_description(), "wall_time_s": wall_time_s,
         "config": config.to_dict(), "metrics": stats,
+        "pairing": [s.get("pairing") for s in summaries],
     }
     if wall_time_of:
         results["wall_time_of"] = wall_time_of
@@ -243,14 +247,30 @@ def load_results(workdir: str, names) -> dict[str, dict]:
 
 
 def write_comparison(workdir: str, results: dict[str, dict], metrics, *, title: str,
-                     intro: str, extra: str = "") -> str:
-    """``results.md`` (title, intro, one row per variant, `extra`) and ``results.json``
-    (each variant's metrics, commit and seeds) in `workdir`; returns the table."""
+                     intro: str, extra: str = "", baseline: str | None = None) -> str:
+    """``results.md`` (title, intro, one row per variant, the paired effects against
+    `baseline` when there is one, `extra`), ``results.json`` (each variant's metrics,
+    commit, seeds and, but for the baseline, its ``effects``) and ``forest.png`` in
+    `workdir`; returns the table."""
     table = comparison_table(results, metrics)
+    report = None
+    if baseline is not None and baseline in results and len(results) > 1:
+        report = paired_effects(results, baseline, metrics)
+        table += "\n\n" + effects_table(report, metrics)
+    out = {name: {"metrics": r["metrics"], "commit": r["commit"], "seeds": r["seeds"]}
+           for name, r in results.items()}
+    if report is not None:
+        for name, effects in report["effects"].items():
+            out[name]["effects"] = effects
+            out[name]["pairing"] = report["pairing"][name]
     if jax.process_index() == 0:
         with open(os.path.join(workdir, "results.md"), "w") as f:
             f.write(f"# {title}\n\n{intro}\n\n{table}\n{extra}")
         with open(os.path.join(workdir, "results.json"), "w") as f:
-            json.dump({name: {"metrics": r["metrics"], "commit": r["commit"],
-                              "seeds": r["seeds"]} for name, r in results.items()}, f, indent=1)
+            json.dump(out, f, indent=1)
+        if report is not None and any("diff" in e for v in report["effects"].values()
+                                      for e in v.values()):
+            fig = viz.forest_plot(report["effects"], metrics, title=title)
+            fig.savefig(os.path.join(workdir, "forest.png"), dpi=120)
+            plt.close(fig)
     return table

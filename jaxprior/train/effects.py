@@ -1,0 +1,135 @@
+"""Paired effects of a study's variants against its baseline, from their seed results.
+
+Input: variant -> the results of :func:`jaxprior.train.multiseed.run_seeds` (``seeds``,
+``metrics`` with per-seed ``values``, ``pairing`` fingerprints per seed). For every
+headline metric and every non-baseline variant: the per-seed differences on the seeds
+all of them share, and :func:`jaxprior.metrics.paired.compare`'s mean difference, BCa
+interval, probability of improvement and verdict, Holm-corrected across the variants
+(one family per metric). Pairing is checked, not assumed: a variant whose runs read
+the training data in another order than the baseline's runs of the same seeds is
+reported as unpaired and gets no verdict.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from jaxprior.metrics import paired
+
+# Metrics where lower is better (by a word in the name); every other one: higher.
+LOWER_IS_BETTER = ("loss", "fpr", "error", "ece", "calibration")
+MIN_SEEDS = 2
+
+
+def direction(metric: str) -> str:
+    """"lower" for a loss, false-positive rate or error, else "higher"."""
+    name = metric.split("/")[-1].lower()
+    return "lower" if any(word in name for word in LOWER_IS_BETTER) else "higher"
+
+
+def _fingerprints(result: dict, seeds: list[int], key: str) -> list | None:
+    pairing = result.get("pairing")
+    if not pairing:
+        return None
+    by_seed = dict(zip(result["seeds"], pairing, strict=True))
+    return [(by_seed.get(s) or {}).get(key) for s in seeds]
+
+
+def _values(result: dict, metric: str, seeds: list[int]) -> np.ndarray | None:
+    stat = result["metrics"].get(metric)
+    if stat is None:
+        return None
+    by_seed = dict(zip(result["seeds"], stat["values"], strict=True))
+    values = np.array([np.nan if by_seed[s] is None else by_seed[s] for s in seeds], float)
+    return values if np.isfinite(values).all() else None
+
+
+def pairing_report(results: dict[str, dict], baseline: str, seeds: list[int]) -> dict:
+    """variant -> {"data": same / differs / unknown, "init": same / differs / unknown}:
+    whether its runs read the baseline's data order and started from its backbone
+    initialisation, seed by seed (``init`` differs legitimately when the variant changes
+    the backbone)."""
+    out = {}
+    for name, result in results.items():
+        if name == baseline:
+            continue
+        out[name] = {}
+        for key in ("data", "init"):
+            a = _fingerprints(results[baseline], seeds, key)
+            b = _fingerprints(result, seeds, key)
+            if a is None or b is None or None in a or None in b:
+                out[name][key] = "unknown"
+            else:
+                out[name][key] = "same" if a == b else "differs"
+    return out
+
+
+def paired_effects(results: dict[str, dict], baseline: str, metrics, *, alpha: float = 0.05,
+                   n_resamples: int = 9999) -> dict:
+    """``{"seeds", "pairing", "effects": {variant: {metric: effect}}}``; an effect holds
+    diff, ci_low, ci_high, confidence, p_value, p_holm, p_improve, verdict, n, direction
+    and the per-seed differences; where it cannot be computed, a ``verdict`` saying why
+    (too few shared seeds, a metric not measured, an unpaired data order)."""
+    if baseline not in results:
+        raise ValueError(f"paired_effects: the baseline {baseline!r} has no results; got "
+                         f"{sorted(results)}")
+    shared = [s for s in results[baseline]["seeds"]
+              if all(s in r["seeds"] for r in results.values())]
+    pairing = pairing_report(results, baseline, shared)
+    variants = [n for n in results if n != baseline]
+    effects = {n: {} for n in variants}
+    for metric in metrics:
+        base = _values(results[baseline], metric, shared)
+        ready = {}
+        for name in variants:
+            values = _values(results[name], metric, shared)
+            if pairing[name]["data"] == "differs":
+                effects[name][metric] = {"verdict": "unpaired: another data order"}
+            elif len(shared) < MIN_SEEDS:
+                effects[name][metric] = {"verdict": f"{len(shared)} shared seed(s): too few"}
+            elif base is None or values is None:
+                effects[name][metric] = {"verdict": "not measured on every seed"}
+            else:
+                ready[name] = values
+        if not ready:
+            continue
+        way = direction(metric)
+        compared = paired.compare(base, ready, direction=way, alpha=alpha,
+                                  n_resamples=n_resamples)
+        for name, effect in compared.items():
+            effects[name][metric] = {**effect, "direction": way,
+                                     "per_seed": (ready[name] - base).tolist()}
+    return {"seeds": shared, "pairing": pairing, "effects": effects}
+
+
+def _num(x: float) -> str:
+    return "nan" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{x:+.3f}"
+
+
+def effects_table(report: dict, metrics) -> str:
+    """Markdown: one row per variant and metric: mean paired difference, its interval
+    (at the Holm level), P(improvement), verdict, per-seed differences."""
+    lines = [(f"Paired by seed over seeds {report['seeds']} (variant - baseline; intervals "
+              "BCa at the Holm-corrected level of each metric's family of variants)."), "",
+             "| variant | metric | diff | CI | level | P(improve) | verdict | per seed |",
+             "|---|---|---|---|---|---|---|---|"]
+    for name, per_metric in report["effects"].items():
+        for metric in metrics:
+            e = per_metric.get(metric)
+            if e is None:
+                continue
+            if "diff" not in e:
+                lines.append(f"| {name} | {metric} | | | | | {e['verdict']} | |")
+                continue
+            seeds = ", ".join(f"{d:+.3f}" for d in e["per_seed"])
+            lines.append(f"| {name} | {metric} | {_num(e['diff'])} | [{_num(e['ci_low'])}, "
+                         f"{_num(e['ci_high'])}] | {e['confidence']:.3f} | "
+                         f"{e['p_improve']:.2f} | {e['verdict']} | {seeds} |")
+    unpaired = {n: p for n, p in report["pairing"].items() if p["init"] != "same"}
+    if unpaired:
+        lines += ["", "Backbone initialisation not the baseline's (the variant changes the "
+                  "backbone, or it is unknown): " + ", ".join(
+                      f"{n} ({p['init']})" for n, p in unpaired.items()) + "."]
+    return "\n".join(lines)

@@ -1,0 +1,91 @@
+"""Paired effects of a study's variants, from their seed results."""
+
+import json
+
+import numpy as np
+import pytest
+
+from jaxprior.train import effects, multiseed
+
+
+def _result(seeds, acc, loss=None, data="d", init="i"):
+    metrics = {"test/accuracy": {"values": list(acc)}}
+    if loss is not None:
+        metrics["test/loss"] = {"values": list(loss)}
+    return {"seeds": list(seeds), "metrics": metrics, "commit": "abc",
+            "pairing": [{"data": f"{data}{s}", "init": f"{init}{s}"} for s in seeds]}
+
+
+BASE = [0.70, 0.72, 0.69, 0.71, 0.70, 0.73, 0.68, 0.72]
+
+
+def test_effects_pair_by_seed_and_give_verdicts():
+    seeds = range(8)
+    results = {
+        "baseline": _result(seeds, BASE, loss=[0.5] * 8),
+        "better": _result(seeds, [b + 0.1 + 0.01 * (i % 2) for i, b in enumerate(BASE)],
+                          loss=[0.4 + 0.01 * i for i in range(8)]),
+        "worse": _result(seeds, [b - 0.05 - 0.01 * (i % 3) for i, b in enumerate(BASE)]),
+        "same": _result(seeds, [b + (0.01 if i % 2 else -0.01) for i, b in enumerate(BASE)]),
+    }
+    report = effects.paired_effects(results, "baseline", ["test/accuracy", "test/loss"],
+                                    n_resamples=2000)
+    acc = {n: report["effects"][n]["test/accuracy"] for n in ("better", "worse", "same")}
+    assert acc["better"]["verdict"] == "supported" and acc["better"]["p_improve"] == 1.0
+    assert acc["worse"]["verdict"] == "contradicted" and acc["worse"]["p_improve"] == 0.0
+    assert acc["same"]["verdict"] == "inconclusive"
+    assert acc["better"]["diff"] == pytest.approx(0.105)
+    np.testing.assert_allclose(acc["better"]["per_seed"], [0.1, 0.11] * 4)
+    # Lower is better for a loss: a lower loss supports the variant.
+    loss = report["effects"]["better"]["test/loss"]
+    assert loss["direction"] == "lower" and loss["verdict"] == "supported"
+    assert report["effects"]["worse"]["test/loss"]["verdict"] == "not measured on every seed"
+    assert report["pairing"]["better"] == {"data": "same", "init": "same"}
+    table = effects.effects_table(report, ["test/accuracy"])
+    assert "| better | test/accuracy | +0.105 |" in table and "supported" in table
+
+
+def test_unpaired_data_order_gets_no_verdict_and_a_changed_backbone_is_named():
+    seeds = range(4)
+    results = {"baseline": _result(seeds, BASE[:4]),
+               "shuffled": _result(seeds, BASE[:4], data="other"),
+               "two_stream": _result(seeds, BASE[:4], init="other")}
+    report = effects.paired_effects(results, "baseline", ["test/accuracy"], n_resamples=500)
+    assert report["effects"]["shuffled"]["test/accuracy"]["verdict"].startswith("unpaired")
+    assert report["pairing"]["two_stream"] == {"data": "same", "init": "differs"}
+    assert "two_stream (differs)" in effects.effects_table(report, ["test/accuracy"])
+
+
+def test_only_the_shared_seeds_are_paired():
+    results = {"baseline": _result([0, 1, 2], BASE[:3]), "v": _result([1, 2, 5], BASE[:3])}
+    report = effects.paired_effects(results, "baseline", ["test/accuracy"], n_resamples=500)
+    assert report["seeds"] == [1, 2]
+    assert report["effects"]["v"]["test/accuracy"]["n"] == 2
+    one = {"baseline": _result([0], BASE[:1]), "v": _result([0], BASE[:1])}
+    verdict = effects.paired_effects(one, "baseline", ["test/accuracy"])["effects"]["v"]
+    assert verdict["test/accuracy"]["verdict"] == "1 shared seed(s): too few"
+    with pytest.raises(ValueError, match="baseline 'missing' has no results"):
+        effects.paired_effects(one, "missing", ["test/accuracy"])
+
+
+def test_direction_by_metric_name():
+    assert effects.direction("test/accuracy") == "higher"
+    assert effects.direction("test_shift/worst_group_accuracy") == "higher"
+    assert effects.direction("test/loss") == "lower"
+    assert effects.direction("open_set/fpr_at_95tpr") == "lower"
+
+
+def test_write_comparison_adds_effects_and_a_forest_plot(tmp_path):
+    seeds = range(6)
+    results = {"baseline": _result(seeds, BASE[:6]),
+               "prior": _result(seeds, [b + 0.1 for b in BASE[:6]])}
+    for r in results.values():
+        r["metrics"] = multiseed.aggregate([{"metrics": {"test": {"accuracy": v}}}
+                                            for v in r["metrics"]["test/accuracy"]["values"]])
+    multiseed.write_comparison(str(tmp_path), results, ["test/accuracy"], title="T",
+                               intro="I", baseline="baseline")
+    saved = json.loads((tmp_path / "results.json").read_text())
+    assert "effects" not in saved["baseline"]
+    assert saved["prior"]["effects"]["test/accuracy"]["verdict"] == "supported"
+    assert (tmp_path / "forest.png").stat().st_size > 0
+    assert "Paired by seed over seeds [0, 1, 2, 3, 4, 5]" in (tmp_path / "results.md").read_text()
