@@ -1,7 +1,8 @@
 """The results report: experiments/results/README.md, generated from the published
-studies' results.json / results.md (never edited by hand).
+studies' results.json / results.md (never edited by hand), and the results tables of
+the README (``<!-- results-table: NAME METRICS -->`` blocks).
 
-  python -m experiments.report [--results experiments/results]
+  python -m experiments.report [--results experiments/results] [--readme README.md]
 
 For every study of :data:`STUDIES` whose results are published, one table: each variant's
 headline metrics (the study's ``STUDY.metrics``) as mean ± sample std over seeds and,
@@ -18,6 +19,8 @@ import os
 import re
 
 from absl import app, flags
+
+from jaxprior.train.multiseed import markdown_table
 
 FLAGS = flags.FLAGS
 
@@ -60,7 +63,10 @@ def study_section(study, folder: str) -> str | None:
     head = "| variant | seeds | " + " | ".join(study.metrics) + " |"
     lines = [head, "|" + "---|" * (len(study.metrics) + 2)]
     for name, r in results.items():
-        cells = [_cell(r["metrics"], m, None if name == study.baseline else base)
+        effects = r.get("effects", {})
+        cells = [(_cell(r["metrics"], m, None) + _effect(effects[m])) if "diff" in
+                 effects.get(m, {}) else _cell(r["metrics"], m,
+                                               None if name == study.baseline else base)
                  for m in study.metrics]
         lines.append(f"| {name} | {','.join(str(s) for s in r['seeds'])} | "
                      + " | ".join(cells) + " |")
@@ -68,7 +74,9 @@ def study_section(study, folder: str) -> str | None:
     figures = sorted(f for f in os.listdir(os.path.join(folder, study.name))
                      if f.endswith(".png"))
     links = ", ".join(f"[{f}]({study.name}/{f})" for f in figures) or "none"
-    delta = (f" In brackets: the difference of means from `{study.baseline}`."
+    delta = (f" Δ: the mean paired difference from `{study.baseline}` over the shared "
+             "seeds, its 95% CI (Holm level) and the verdict; in brackets, for results "
+             "published before paired effects, the difference of means."
              if base is not None else "")
     return "\n".join([
         f"## {study.title}", "",
@@ -108,6 +116,58 @@ def report(folder: str) -> str:
     return "\n".join(text)
 
 
+# A generated table in a markdown file: the opening comment names the results folder
+# (under the published results) and the metrics; the generator replaces what lies between.
+BLOCK = re.compile(r"(<!-- results-table: (?P<name>[\w-]+) (?P<metrics>\S+) -->\n)(?P<body>.*?)"
+                   r"(<!-- /results-table -->)", re.S)
+
+
+def _effect(e: dict | None) -> str:
+    if not e or "diff" not in e:
+        return ""
+    return f"; Δ {e['diff']:+.3f} [{e['ci_low']:+.3f}, {e['ci_high']:+.3f}] {e['verdict']}"
+
+
+def results_table(folder: str, name: str, metrics: list[str]) -> str:
+    """The markdown table of `metrics` from ``folder/name/results.json``: per metric (one
+    config's seeds, as :func:`jaxprior.train.multiseed.run_seeds` writes) or per variant
+    (a study), mean ± sample std, each variant's paired effect against the baseline
+    (difference, 95% CI at the Holm level, verdict), then the seeds and commits."""
+    path = os.path.join(folder, name, "results.json")
+    with open(path) as f:
+        results = json.load(f)
+    if "seeds" in results and "metrics" in results:  # one config over seeds
+        unknown = [m for m in metrics if m not in results["metrics"]]
+        if unknown:
+            raise ValueError(f"{path} has no metrics {unknown}")
+        table = markdown_table(results["metrics"], metrics)
+        return (f"{table}\n\nSeeds {results['seeds']}, commit {results['commit']}; "
+                f"from `{name}/results.json`.\n")
+    unknown = [m for m in metrics if not any(m in r["metrics"] for r in results.values())]
+    if unknown:
+        raise ValueError(f"{path} has no variant with the metrics {unknown}")
+    head = "| variant | seeds | " + " | ".join(metrics) + " |"
+    lines = [head, "|" + "---|" * (len(metrics) + 2)]
+    for variant, r in results.items():
+        cells = []
+        for m in metrics:
+            stat = r["metrics"].get(m)
+            cells.append("—" if stat is None else f"{stat['mean']:.3f} ± {stat['std']:.3f}"
+                         + _effect(r.get("effects", {}).get(m)))
+        lines.append(f"| {variant} | {len(r['seeds'])} | " + " | ".join(cells) + " |")
+    commits = ", ".join(sorted({r["commit"] for r in results.values()}))
+    return "\n".join(lines) + f"\n\nCommit(s) {commits}; from `{name}/results.json`.\n"
+
+
+def fill_tables(text: str, folder: str) -> str:
+    """`text` with every results-table block regenerated from `folder`."""
+    def fill(match):
+        table = results_table(folder, match["name"], match["metrics"].split(","))
+        return match.group(1) + table + match.group(5)
+
+    return BLOCK.sub(fill, text)
+
+
 def main(argv):
     del argv
     text = report(FLAGS.results)
@@ -115,8 +175,18 @@ def main(argv):
     with open(path, "w") as f:
         f.write(text)
     print(f"written: {path}")
+    for doc in FLAGS.readme:
+        with open(doc) as f:
+            old = f.read()
+        new = fill_tables(old, FLAGS.results)
+        if new != old:
+            with open(doc, "w") as f:
+                f.write(new)
+        print(f"{doc}: {len(BLOCK.findall(new))} generated tables"
+              + (" (updated)" if new != old else ""))
 
 
 if __name__ == "__main__":
     flags.DEFINE_string("results", "experiments/results", "the published results folder")
+    flags.DEFINE_list("readme", ["README.md"], "markdown files whose results tables to fill")
     app.run(main)

@@ -89,3 +89,11 @@ def test_write_comparison_adds_effects_and_a_forest_plot(tmp_path):
     assert saved["prior"]["effects"]["test/accuracy"]["verdict"] == "supported"
     assert (tmp_path / "forest.png").stat().st_size > 0
     assert "Paired by seed over seeds [0, 1, 2, 3, 4, 5]" in (tmp_path / "results.md").read_text()
+
+
+def test_published_results_need_committed_code(tmp_path):
+    published = multiseed.PUBLISHED + "/some_study"
+    with pytest.raises(multiseed.UncommittedCodeError, match="uncommitted changes"):
+        multiseed.check_publishable(published, commit="abc123+uncommitted changes")
+    multiseed.check_publishable(published, commit="abc123")
+    multiseed.check_publishable(str(tmp_path), commit="abc123+uncommitted changes")

@@ -38,3 +38,30 @@ def test_readme_maxl_hypergradient_example_runs():
     assert len(leaves) == len(jax.tree.leaves(scope["gen_params"]))
     assert all(np.all(np.isfinite(g)) for g in leaves)
     assert any(float(np.abs(g).max()) > 0 for g in leaves)
+
+
+def test_readme_result_tables_are_the_results_files():
+    """Every table of numbers in the README is a results-table block, and each one is
+    what `python -m experiments.report` generates from its results.json today."""
+    from experiments import report
+
+    path = os.path.join(repo_root(), "README.md")
+    text = open(path).read()
+    blocks = report.BLOCK.findall(text)
+    assert len(blocks) >= 9
+    regenerated = report.fill_tables(text, os.path.join(repo_root(), "experiments", "results"))
+    assert regenerated == text, ("a README results table differs from its results.json: "
+                                 "run python -m experiments.report")
+
+
+def test_a_results_table_naming_an_unknown_metric_fails(tmp_path):
+    from experiments import report
+
+    (tmp_path / "s").mkdir()
+    (tmp_path / "s" / "results.json").write_text(
+        '{"base": {"metrics": {"test/accuracy": {"mean": 1, "std": 0}}, "seeds": [0], '
+        '"commit": "c"}}')
+    with pytest.raises(ValueError, match=r"no variant with the metrics \['test/acc'\]"):
+        report.results_table(str(tmp_path), "s", ["test/acc"])
+    table = report.results_table(str(tmp_path), "s", ["test/accuracy"])
+    assert "| base | 1 | 1.000 ± 0.000 |" in table

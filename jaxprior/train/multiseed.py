@@ -43,6 +43,28 @@ def _commit() -> str:
 CODE_COMMIT = _commit()
 
 
+# Results under this folder of the repository are the published ones.
+PUBLISHED = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__)))), "experiments", "results")
+
+
+class UncommittedCodeError(RuntimeError):
+    """Published results asked for from a tree with uncommitted changes."""
+
+
+def check_publishable(workdir: str, commit: str | None = None) -> None:
+    """Refuses to write results into the published folder (``experiments/results/``) from
+    code with uncommitted changes to tracked files: a published number must come from a
+    commit. Anywhere else (``runs/``, a temporary folder) any tree may write."""
+    commit = CODE_COMMIT if commit is None else commit
+    inside = os.path.commonpath([os.path.abspath(workdir), PUBLISHED]) == PUBLISHED
+    if inside and commit.endswith("+uncommitted changes"):
+        raise UncommittedCodeError(
+            f"{workdir} is in the published results ({PUBLISHED}) but the code has "
+            "uncommitted changes to tracked files (git status): commit them first, or write "
+            "into another workdir (runs/...)")
+
+
 def machine_description() -> str:
     devices = jax.devices()
     kind = devices[0].device_kind if devices else "?"
@@ -130,6 +152,7 @@ def run_seeds(config: ml_collections.ConfigDict, workdir: str, seeds, *, command
     seeds = [int(s) for s in seeds]
     if not seeds:
         raise ValueError("run_seeds needs at least one seed")
+    check_publishable(workdir)
     os.makedirs(workdir, exist_ok=True)
     t0 = time.perf_counter()
     summaries = train_runs(seed_runs(config, workdir, seeds), parallel=parallel,
@@ -187,6 +210,7 @@ def run_repeats(run_one: Callable[[int], dict], workdir: str, seeds, *, command:
     seeds = [int(s) for s in seeds]
     if not seeds:
         raise ValueError("run_repeats needs at least one seed")
+    check_publishable(workdir)
     os.makedirs(workdir, exist_ok=True)
     summaries, t0 = [], time.perf_counter()
     for seed in seeds:
@@ -218,6 +242,7 @@ def run_study(configs: dict[str, ml_collections.ConfigDict], workdir: str, seeds
     """Every variant's config over `seeds`, each in ``workdir/<variant>`` (resuming); the
     runs of all variants share one pool of `parallel` workers (:func:`train_runs`)."""
     seeds = [int(s) for s in seeds]
+    check_publishable(workdir)
     runs = {name: seed_runs(config, os.path.join(workdir, name), seeds)
             for name, config in configs.items()}
     t0 = time.perf_counter()
@@ -252,6 +277,7 @@ def write_comparison(workdir: str, results: dict[str, dict], metrics, *, title: 
     `baseline` when there is one, `extra`), ``results.json`` (each variant's metrics,
     commit, seeds and, but for the baseline, its ``effects``) and ``forest.png`` in
     `workdir`; returns the table."""
+    check_publishable(workdir)
     table = comparison_table(results, metrics)
     report = None
     if baseline is not None and baseline in results and len(results) > 1:
