@@ -109,3 +109,35 @@ def test_prepare_writes_nothing_where_the_data_is_generated(data_dir, tmp_path):
                                data_dir=str(copy))
     assert len(split) > 0
     assert {p: p.stat().st_mtime_ns for p in copy.rglob("*")} == before  # nothing written
+
+
+def test_benchmark_fields_can_be_overridden_in_the_dataset_name(tmp_path):
+    from jaxprior.data import sources
+    from jaxprior.data.synthetic_birds import builder
+
+    c = sources.synthetic_config("synthetic_birds/tiny:hard_negative_on_forest=0.5")
+    assert (c.name, c.hard_negative_on_forest, c.num_train) == (
+        "tiny_hard_negative_on_forest0.5", 0.5, 256)
+    assert sources.synthetic_config("synthetic_birds/tiny").hard_negative_on_forest is None
+    design = builder.split_design(c, "train", np.random.default_rng(0), 4000)
+    hard = np.isin(design["shape_id"], builder.sp.HARD_NEGATIVES)
+    on_forest = design["background"] == builder.sp.FOREST_FLOOR
+    assert 0.45 < on_forest[hard].mean() < 0.55  # the knob
+    others = ~hard & (design["shape_id"] != builder.sp.KAKAPO)
+    assert on_forest[others].mean() < 0.01  # other_on_forest = 0.002 as before
+    for bad in ("synthetic_birds/tiny:nope=1", "synthetic_birds/tiny:hard_negative_on_forest",
+                "synthetic_birds/tiny:name=x"):
+        with pytest.raises(ValueError, match="bad override"):
+            sources.synthetic_config(bad)
+    with pytest.raises(ValueError, match=r"hard_negative_on_forest must be in \[0, 1\]"):
+        sources.synthetic_config("synthetic_birds/tiny:hard_negative_on_forest=2")
+
+
+def test_calibration_configs_name_their_benchmark_versions():
+    from experiments.configs import calibration
+
+    c = calibration.get_config("hard_negative_on_forest_0.05")
+    assert c.dataset == "synthetic_birds/64px:hard_negative_on_forest=0.05"
+    assert calibration.get_config("hard_negative_on_forest_0.05", full=True).num_steps == 1000
+    with pytest.raises(ValueError, match="unknown calibration variant"):
+        calibration.get_config("x")

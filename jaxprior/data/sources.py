@@ -165,12 +165,34 @@ def get_spec(dataset: str) -> DatasetSpec:
     return DATASETS[base]
 
 
+def synthetic_config(dataset: str):
+    """The builder config of "synthetic_birds[/name[:field=value,...]]": a named config,
+    or one with some :class:`SyntheticBirdsConfig` fields overridden (its own name, so
+    its own folder)."""
+    name = dataset.split("/", 1)[1] if "/" in dataset else "64px"
+    name, _, overrides = name.partition(":")
+    configs = {c.name: c for c in synthetic_birds.SyntheticBirds.BUILDER_CONFIGS}
+    if name not in configs:
+        raise ValueError(f"unknown synthetic_birds config {name!r}; expected one of "
+                         f"{sorted(configs)}")
+    if not overrides:
+        return configs[name]
+    fields = {f.name: f for f in dataclasses.fields(configs[name])}
+    changes = {}
+    for item in overrides.split(","):
+        key, eq, value = item.partition("=")
+        if not eq or key not in fields or key in ("name", "version", "description"):
+            raise ValueError(f"bad override {item!r} in dataset {dataset!r}: expected "
+                             "field=value with a field of SyntheticBirdsConfig")
+        default = getattr(configs[name], key)
+        changes[key] = (int(value) if isinstance(default, int) and not isinstance(default, bool)
+                        else float(value))
+    tag = "_".join(f"{k}{v:g}" for k, v in sorted(changes.items()))
+    return dataclasses.replace(configs[name], name=f"{name}_{tag}", **changes)
+
+
 def _synthetic_builder(dataset: str, data_dir: str | None):
-    config = dataset.split("/", 1)[1] if "/" in dataset else None
-    names = [c.name for c in synthetic_birds.SyntheticBirds.BUILDER_CONFIGS]
-    if config is not None and config not in names:
-        raise ValueError(f"unknown synthetic_birds config {config!r}; expected one of {names}")
-    return synthetic_birds.SyntheticBirds(config=config, data_dir=data_dir)
+    return synthetic_birds.SyntheticBirds(config=synthetic_config(dataset), data_dir=data_dir)
 
 
 def synthetic_image_size(dataset: str) -> int:

@@ -16,7 +16,13 @@ the numbers below are the defaults of :class:`SyntheticBirdsConfig`:
   floor and grass. Its (other species x forest floor) group is where the shortcut fails.
 * **Hard negatives**: species 1 (kea) and 2 (parakeet) wear the kakapo's exact body
   texture (10% of examples each); the kea also has its body shape. They differ only at
-  the head: no owl-like facial disc, another head colour, another beak.
+  the head: no owl-like facial disc, another head colour, another beak. In the i.i.d.
+  splits they are on the forest floor with probability ``hard_negative_on_forest``
+  (default: ``other_on_forest``), the knob that sets how often training shows the
+  shortcut's exceptions that matter.
+* **Overrides**: any of these fields can be set in the dataset name, e.g.
+  ``synthetic_birds/64px:hard_negative_on_forest=0.05`` (a config of its own, generated
+  into its own folder).
 * **Fine-grained structure**: gull/tern (black cap, forked tail) and mallard/wigeon (head
   and beak colour only) are near-identical pairs; the remaining 5 species share the other
   50% of examples.
@@ -60,6 +66,7 @@ class SyntheticBirdsConfig(tfds.core.BuilderConfig):
     hard_negative_fraction: float = 0.1  # per hard-negative species
     kakapo_on_forest: float = 0.9
     other_on_forest: float = 0.002
+    hard_negative_on_forest: float | None = None  # None: other_on_forest
     seed: int = 0
 
     def __post_init__(self):
@@ -74,9 +81,10 @@ class SyntheticBirdsConfig(tfds.core.BuilderConfig):
             raise ValueError(
                 "SyntheticBirdsConfig: kakapo_fraction + 2 * hard_negative_fraction must be "
                 f"in [0, 1], got {self.kakapo_fraction} + 2 * {self.hard_negative_fraction}")
-        for name in ("kakapo_on_forest", "other_on_forest"):
-            if not 0.0 <= getattr(self, name) <= 1.0:
-                raise ValueError(f"SyntheticBirdsConfig.{name} must be in [0, 1]")
+        for name in ("kakapo_on_forest", "other_on_forest", "hard_negative_on_forest"):
+            value = getattr(self, name)
+            if value is not None and not 0.0 <= value <= 1.0:
+                raise ValueError(f"SyntheticBirdsConfig.{name} must be in [0, 1], got {value}")
 
     def species_probs(self) -> np.ndarray:
         """Species distribution of the i.i.d. splits."""
@@ -130,7 +138,11 @@ def split_design(config: SyntheticBirdsConfig, split: str, rng: np.random.Genera
     k = len(sp.SPECIES)
     if split in ("train", "validation", "test"):
         species = rng.choice(k, size=n, p=config.species_probs())
-        forest = np.where(species == sp.KAKAPO, config.kakapo_on_forest, config.other_on_forest)
+        hard = (config.other_on_forest if config.hard_negative_on_forest is None
+                else config.hard_negative_on_forest)
+        forest = np.where(species == sp.KAKAPO, config.kakapo_on_forest,
+                          np.where(np.isin(species, sp.HARD_NEGATIVES), hard,
+                                   config.other_on_forest))
         background = _background_for(rng, species, forest_prob=forest, spread_forest=False)
         return {"shape_id": species, "texture_id": species, "background": background}
     if split == "test_shift":
