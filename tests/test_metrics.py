@@ -91,3 +91,16 @@ def test_shift_metric_errors():
         metrics.accuracy_vs_shift(lambda x: x, jnp.zeros((8, 8, 1)), jnp.zeros(8), max_shift=1)
     with pytest.raises(ValueError, match="width must be >= 0"):
         metrics.add_border(images, -1)
+
+
+def test_adjusted_and_mean_group_accuracy_by_hand():
+    from jaxprior import metrics
+
+    groups = {(0, 0): (1.0, 50), (1, 0): (0.5, 20), (1, 1): (0.0, 30)}
+    # Weighted by training sizes 90 / 10 / 0: (90 * 1 + 10 * 0.5) / 100.
+    assert metrics.adjusted_accuracy(groups, {(0, 0): 90, (1, 0): 10, (2, 2): 7}) == 0.95
+    assert metrics.mean_group_accuracy(groups) == 0.5
+    assert metrics.mean_group_accuracy(groups, min_count=25) == 0.5  # (1.0 + 0.0) / 2
+    import math
+
+    assert math.isnan(metrics.adjusted_accuracy(groups, {(5, 5): 3}))

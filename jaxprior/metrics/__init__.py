@@ -1,11 +1,14 @@
-"""Metrics: classification (accuracy, balanced, per-group and worst-group accuracy),
+"""Metrics: classification (accuracy, balanced, per-group, worst-group, mean-group and
+adjusted average accuracy),
 agreement between labelings (NMI), shift and border robustness, shape bias, detection AP,
 open-set rejection."""
 
 from jaxprior.metrics.classification import (
     accuracy,
+    adjusted_accuracy,
     balanced_accuracy,
     group_accuracy,
+    mean_group_accuracy,
     worst_group_accuracy,
 )
 from jaxprior.metrics.clustering import normalized_mutual_information
@@ -23,8 +26,8 @@ from jaxprior.metrics.shift import (
 
 __all__ = [
     "COCO_IOU_THRESHOLDS", "SCORES", "accuracy", "accuracy_vs_border", "accuracy_vs_shift",
-    "add_border", "auroc", "average_precision", "balanced_accuracy", "crop_at", "fpr_at_tpr",
-    "group_accuracy", "known_score", "normalized_mutual_information", "paired_compare",
+    "add_border", "adjusted_accuracy", "auroc", "average_precision", "balanced_accuracy", "crop_at", "fpr_at_tpr",
+    "group_accuracy", "known_score", "mean_group_accuracy", "normalized_mutual_information", "paired_compare",
     "per_class_shape_bias",
     "shape_bias", "shift_consistency", "worst_group_accuracy",
 ]

@@ -68,3 +68,23 @@ def worst_group_accuracy(group_acc: dict[tuple[int, ...], tuple[float, int]], *,
         return float("nan"), None
     key = min(eligible, key=eligible.get)
     return eligible[key], key
+
+
+def adjusted_accuracy(group_acc: dict[tuple[int, ...], tuple[float, int]],
+                      train_counts: dict[tuple[int, ...], int]) -> float:
+    """The Waterbirds literature's average accuracy: group accuracies weighted by the
+    groups' sizes in training, ``sum_g n_g^train acc_g / sum_g n_g^train`` over the groups
+    measured here (a group never seen in training weighs 0; nan if no measured group was
+    seen in training)."""
+    weights = {k: train_counts.get(k, 0) for k in group_acc}
+    total = sum(weights.values())
+    if total == 0:
+        return float("nan")
+    return float(sum(weights[k] * a for k, (a, _) in group_acc.items()) / total)
+
+
+def mean_group_accuracy(group_acc: dict[tuple[int, ...], tuple[float, int]], *,
+                        min_count: int = 1) -> float:
+    """The unweighted mean of the accuracies of groups with at least `min_count` examples."""
+    values = [a for a, c in group_acc.values() if c >= min_count]
+    return float(np.mean(values)) if values else float("nan")

@@ -6,8 +6,10 @@ import numpy as np
 
 from jaxprior.metrics.classification import (
     accuracy,
+    adjusted_accuracy,
     balanced_accuracy,
     group_accuracy,
+    mean_group_accuracy,
     worst_group_accuracy,
 )
 from jaxprior.metrics.shape_bias import per_class_shape_bias, shape_bias
@@ -15,10 +17,14 @@ from jaxprior.metrics.shape_bias import per_class_shape_bias, shape_bias
 WORST_GROUP_MIN_COUNT = 10
 
 
-def split_metrics(out: dict, *, spec, label_key: str, num_classes: int) -> dict:
+def split_metrics(out: dict, *, spec, label_key: str, num_classes: int,
+                  train_group_counts: dict | None = None) -> dict:
     """Loss, accuracy, balanced accuracy, species x background and label x background group
-    accuracies (and the worst group of at least WORST_GROUP_MIN_COUNT examples), and, on
-    cue-conflict examples of a species task, shape bias overall and per class.
+    accuracies, the field's group summaries over groups of at least WORST_GROUP_MIN_COUNT
+    examples (worst-group accuracy, the mean group accuracy and, given the training
+    split's (species, background) counts, the adjusted average accuracy: group accuracies
+    weighted by training group sizes) and, on cue-conflict examples of a species task,
+    shape bias overall and per class.
 
     Args:
       out: per-example arrays: ``valid``, ``prediction``, ``loss``, the target
@@ -38,6 +44,9 @@ def split_metrics(out: dict, *, spec, label_key: str, num_classes: int) -> dict:
     groups = group_accuracy(pred, target, (out["species"], out["background"]), where=keep)
     worst, worst_key = worst_group_accuracy(groups, min_count=WORST_GROUP_MIN_COUNT)
     result["worst_group_accuracy"] = worst
+    result["mean_group_accuracy"] = mean_group_accuracy(groups, min_count=WORST_GROUP_MIN_COUNT)
+    if train_group_counts is not None:
+        result["adjusted_accuracy"] = adjusted_accuracy(groups, train_group_counts)
     result["worst_group"] = (None if worst_key is None else
                              f"{spec.name_of('species', worst_key[0])}@"
                              f"{spec.name_of('background', worst_key[1])}")

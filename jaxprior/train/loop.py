@@ -100,6 +100,22 @@ class Trainer:
             self._sources[split] = source
         return self._sources[split]
 
+    def train_group_counts(self) -> dict[tuple[int, int], int]:
+        """(species, background) -> examples of the training split (as trained on:
+        ``train_limit`` applied), for the adjusted average accuracy; counted once."""
+        if not hasattr(self, "_train_groups"):
+            c = self.config
+            source = sources.load_split(c.dataset, c.train_split, image_size=c.image_size,
+                                        data_dir=c.data_dir)
+            if c.train_limit:
+                source = source[:c.train_limit]
+            keys = [(int(ex["species"]), int(ex["background"])) for ex in source]
+            uniq, counts = np.unique(np.asarray(keys).reshape(-1, 2), axis=0,
+                                     return_counts=True)
+            self._train_groups = {(int(s), int(b)): int(n)
+                                  for (s, b), n in zip(uniq, counts, strict=True)}
+        return self._train_groups
+
     def train_iterator(self):
         c = self.config
         aug = augment_lib.Augment(**c.augment) if (c.augment.max_shift or c.augment.flip) else None
@@ -231,7 +247,8 @@ class Trainer:
             outs.append({**result, **fields})
         cat = {k: np.concatenate([o[k] for o in outs]) for k in outs[0]}
         result = split_metrics(cat, spec=self.spec, label_key=self.config.label_key,
-                               num_classes=self.num_classes)
+                               num_classes=self.num_classes,
+                               train_group_counts=self.train_group_counts())
         keep = known_examples(cat, self.config.label_key)
         for prior in self.priors:
             result.update(prior.summarise(cat, keep))
