@@ -49,6 +49,7 @@ class Study:
         variants start from; it may change their configs).
       sections: markdown sections after the table (figures, decompositions, costs).
       flags: defines the study's own command-line flags.
+      seeds: the seeds ``--seeds`` defaults to.
     """
 
     name: str
@@ -61,6 +62,7 @@ class Study:
     prepare: Callable[[str, dict], None] | None = None
     sections: tuple[Section, ...] = ()
     flags: Callable[[], None] | None = None
+    seeds: tuple[int, ...] = (0, 1, 2)
 
 
 def require_known(given, known, *, what: str = "variants") -> None:
@@ -132,7 +134,7 @@ def define_flags(study: Study) -> None:
     """The driver's command line (defined only when a study runs as a script, so that
     notebooks and tests can import study modules next to each other)."""
     flags.DEFINE_string("workdir", f"runs/{study.name}", "output directory")
-    flags.DEFINE_list("seeds", ["0", "1", "2"], "seeds of every variant")
+    flags.DEFINE_list("seeds", [str(s) for s in study.seeds], "seeds of every variant")
     flags.DEFINE_list("variants", list(study.variants), "variants to run")
     flags.DEFINE_integer("cpu_devices", None, "CPU devices (default: one per core)")
     flags.DEFINE_integer("parallel_seeds", None, "runs to train at once, each in its own "

@@ -26,8 +26,8 @@ from jaxprior.metrics.shift import (
 
 __all__ = [
     "COCO_IOU_THRESHOLDS", "SCORES", "accuracy", "accuracy_vs_border", "accuracy_vs_shift",
-    "add_border", "adjusted_accuracy", "auroc", "average_precision", "balanced_accuracy", "crop_at", "fpr_at_tpr",
-    "group_accuracy", "known_score", "mean_group_accuracy", "normalized_mutual_information", "paired_compare",
-    "per_class_shape_bias",
-    "shape_bias", "shift_consistency", "worst_group_accuracy",
+    "add_border", "adjusted_accuracy", "auroc", "average_precision", "balanced_accuracy",
+    "crop_at", "fpr_at_tpr", "group_accuracy", "known_score", "mean_group_accuracy",
+    "normalized_mutual_information", "paired_compare", "per_class_shape_bias", "shape_bias",
+    "shift_consistency", "worst_group_accuracy",
 ]
