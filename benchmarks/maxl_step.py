@@ -13,6 +13,10 @@ decay 5e-4 (generator); here batch 32 of 32x32 images. Rows:
                            gradient, update the multi-task network; (2) generate labels,
                            differentiate the inner step with create_graph=True, forward
                            with the fast weights, update the generator
+  PyTorch MAXL (as run)    the same, plus what the official loop also computes in every
+                           multi-task step: the primary and auxiliary losses' gradients on
+                           the shared layers (two more autograd.grad calls) and their
+                           cosine similarity
 
 Each row runs in its own process (so its peak memory is its own): median ms/step over
 --steps steps after --warmup, and the process's peak resident memory (CPU) or the
@@ -44,6 +48,8 @@ ROWS = {
     "jax_first": "jaxprior MAXL (first order)",
     "torch_single": "PyTorch single-task",
     "torch_maxl": "PyTorch MAXL (official two-pass step)",
+    "torch_maxl_official": "PyTorch MAXL (official loop as run: + gradient-similarity "
+                           "diagnostics)",
 }
 
 
@@ -152,13 +158,21 @@ def run_torch(kind: str, batch: int, size: int, steps: int, warmup: int) -> dict
         focal(mtl(images())[0], onehot).backward()
         opt.step()
 
-    def maxl():
+    shared = list(mtl.trunk.parameters())
+
+    def maxl(diagnostics: bool = False):
         inputs = images()
         with torch.no_grad():  # pass 1: the multi-task update on generated labels
             labels = generate(inputs)
         opt.zero_grad(set_to_none=True)
         primary, aux = mtl(inputs)
-        (focal(primary, onehot) + focal(aux, labels)).backward()
+        loss_primary, loss_aux = focal(primary, onehot), focal(aux, labels)
+        if diagnostics:  # the official loop's cosine between the two tasks' gradients
+            g_primary = torch.autograd.grad(loss_primary, shared, retain_graph=True)
+            g_aux = torch.autograd.grad(loss_aux, shared, retain_graph=True)
+            nn.functional.cosine_similarity(torch.cat([g.flatten() for g in g_primary]),
+                                            torch.cat([g.flatten() for g in g_aux]), dim=0)
+        (loss_primary + loss_aux).backward()
         opt.step()
         labels = generate(inputs)  # pass 2: the generator, through the inner step
         primary, aux = mtl(inputs)
@@ -174,7 +188,10 @@ def run_torch(kind: str, batch: int, size: int, steps: int, warmup: int) -> dict
         gen_opt.step()
 
     def step():
-        (single if kind == "torch_single" else maxl)()
+        if kind == "torch_single":
+            single()
+        else:
+            maxl(diagnostics=kind == "torch_maxl_official")
         if device == "cuda":
             torch.cuda.synchronize()
 
@@ -244,7 +261,9 @@ def main():
         f" with {torch_info['threads']} threads" if torch_info else "")
     text = "\n".join(rows) + (
         f"\n\nOfficial step / jaxprior MAXL (second order): {ratio('torch_maxl', 'jax_second')}x "
-        f"(first order: {ratio('torch_maxl', 'jax_first')}x).\n\n"
+        f"(first order: {ratio('torch_maxl', 'jax_first')}x); the official loop as users run "
+        f"it (with its diagnostics) / jaxprior MAXL (second order): "
+        f"{ratio('torch_maxl_official', 'jax_second')}x.\n\n"
         f"VGG-16-BN, batch {args.batch} of {args.size}x{args.size}, psi = 5 x 20. Medians over "
         f"{args.steps} steps after {args.warmup}; each row in its own process; memory is the "
         "process's peak resident set on CPU, the device's peak allocation on GPU. Machine: "
