@@ -16,7 +16,8 @@ CPU_DEVICES = flags.DEFINE_integer(
     "cpu_devices", None, "on a CPU host, JAX devices to split it into (default: one per core)")
 PARALLEL_SEEDS = flags.DEFINE_integer(
     "parallel_seeds", None, "runs to train at once, each in its own process on its own cores "
-    "(default: what is fastest on the backend: one per core on a CPU, 1 on an accelerator)")
+    "(default: what finishes first by jaxprior.train.parallel_runs.default_parallel's "
+    "measured rule on a CPU, 1 on an accelerator)")
 COORDINATOR = flags.DEFINE_string(
     "coordinator", None, "multi-process run: host:port of process 0's coordinator")
 NUM_PROCESSES = flags.DEFINE_integer("num_processes", None, "multi-process run: processes")

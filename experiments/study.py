@@ -138,8 +138,8 @@ def define_flags(study: Study) -> None:
     flags.DEFINE_list("variants", list(study.variants), "variants to run")
     flags.DEFINE_integer("cpu_devices", None, "CPU devices (default: one per core)")
     flags.DEFINE_integer("parallel_seeds", None, "runs to train at once, each in its own "
-                         "process on its own cores (default: one per core on a CPU, 1 on an "
-                         "accelerator)")
+                         "process on its own cores (default: parallel_runs.default_parallel's "
+                         "measured rule on a CPU, 1 on an accelerator)")
     flags.DEFINE_bool("report_only", False, "train nothing: tabulate the variants that have "
                       "finished (a results.json in the workdir), with each one's own seeds")
     flags.DEFINE_enum("on_change", "refuse", ["refuse", "overwrite", "continue"],

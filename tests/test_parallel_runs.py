@@ -39,11 +39,13 @@ def test_core_groups_split_evenly_and_check_the_count():
         parallel_runs.core_groups(3, 1, [0, 1])
 
 
-def test_default_is_one_per_core_on_cpu_and_one_on_accelerators(monkeypatch):
-    monkeypatch.setattr(parallel_runs.runtime, "cpu_cores", lambda: 4)
-    assert parallel_runs.default_parallel(10, backend="cpu") == 4
-    assert parallel_runs.default_parallel(3, backend="cpu") == 3
-    assert parallel_runs.default_parallel(10, backend="gpu") == 1
+def test_default_follows_the_measured_rule():
+    rule = parallel_runs.default_parallel
+    assert [rule(n, backend="cpu", cores=2) for n in (1, 2, 3, 4, 5, 6, 10)] == [
+        1, 2, 1, 2, 1, 2, 2]
+    assert rule(16, backend="cpu", cores=4) == 4  # 4 rounds x 3.36 < 16
+    assert rule(10, backend="gpu", cores=16) == 1
+    assert rule(10, backend="cpu", cores=1) == 1
 
 
 @pytest.fixture

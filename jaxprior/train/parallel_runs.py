@@ -48,17 +48,31 @@ class RunFailedError(RuntimeError):
     """One or more worker runs exited with an error (each named with its log's tail)."""
 
 
-def default_parallel(num_runs: int, *, backend: str | None = None) -> int:
+# A run on one core takes this many times as long as the same run over c cores (one
+# device each) takes, per core: 1.68 / 2 measured on the 2-core CPU of
+# benchmarks/results/seed_parallel_cpu.md (330 s for two rounds of two single-core runs,
+# 391 s for four runs over both cores).
+SINGLE_CORE_SLOWDOWN_PER_CORE = 0.84
+
+
+def default_parallel(num_runs: int, *, backend: str | None = None,
+                     cores: int | None = None) -> int:
     """How many runs to train at once when the user does not say.
 
-    CPU: one single-core run per core (``benchmarks/results/seed_parallel_cpu.md``
-    measures it against one run at a time over every core, everything included). Other
-    backends: one at a time, each over all devices (one process owns an accelerator).
+    CPU: one single-core run per core when that finishes the runs sooner than one run
+    at a time over every core, by the measured rule: ``ceil(n / c)`` rounds of a
+    single-core run, each ``0.84 c`` times a run over all c cores, against n such runs
+    (on 2 cores: 2, 4, 6, 10 runs in parallel; 3 or 5 one at a time). Other backends: one
+    at a time, each over all devices (one process owns an accelerator).
     """
     backend = backend or jax.default_backend()
-    if backend != "cpu":
+    cores = runtime.cpu_cores() if cores is None else cores
+    if backend != "cpu" or cores < 2 or num_runs < 2:
         return 1
-    return max(1, min(num_runs, runtime.cpu_cores()))
+    parallel = min(num_runs, cores)
+    rounds = -(-num_runs // parallel)
+    slowdown = SINGLE_CORE_SLOWDOWN_PER_CORE * parallel
+    return parallel if rounds * slowdown < num_runs else 1
 
 
 def core_groups(parallel: int, cores_per_run: int = 1, cores: list[int] | None = None
