@@ -1,5 +1,6 @@
 """The README's main job: the background shortcut and one prior against it, on paired
-seeds, sized to finish in about 10 minutes on a 2-core CPU, data generation included.
+seeds. Measured: 783 s (13 minutes) for the 10 runs on a 2-core CPU, data generation
+included (two single-core runs at a time); the target of 10 minutes is not met yet.
 
 The baseline (a ResNet-20 8 channels wide, kakapo vs other birds, 2,000 training images
 of ``synthetic_birds/64px``, 200 steps) and the same run with the survey's CAM
