@@ -49,10 +49,13 @@ def enable_compilation_cache(path: str | None = None) -> str | None:
     ``jax_compilation_cache_dir``), so that the next run of the same config, in this
     process or another, loads it instead of compiling again. The cache is keyed by the
     program and the jax/XLA version, so a cached program computes exactly what a fresh
-    compilation would. Returns the directory (None when the cache is ``off``)."""
+    compilation would. Programs compiled for another number of cores are kept apart
+    (``cores<N>`` below the directory): XLA:CPU's results depend on the threads a run
+    has. Returns the directory (None when the cache is ``off``)."""
     path = path or compilation_cache_dir()
     if path == "off":
         return None
+    path = os.path.join(path, f"cores{cpu_cores()}")
     os.makedirs(path, exist_ok=True)
     jax.config.update("jax_compilation_cache_dir", path)
     jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.5)
