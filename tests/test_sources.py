@@ -136,8 +136,20 @@ def test_benchmark_fields_can_be_overridden_in_the_dataset_name(tmp_path):
 def test_calibration_configs_name_their_benchmark_versions():
     from experiments.configs import calibration
 
-    c = calibration.get_config("hard_negative_on_forest_0.05")
-    assert c.dataset == "synthetic_birds/64px:hard_negative_on_forest=0.05"
-    assert calibration.get_config("hard_negative_on_forest_0.05", full=True).num_steps == 1000
+    c = calibration.get_config("other_0.05_hard_0.2")
+    assert c.dataset == "synthetic_birds/64px:other_on_forest=0.05,hard_negative_on_forest=0.2"
+    assert calibration.get_config("other_0.05_hard_0.2", full=True).num_steps == 2000
     with pytest.raises(ValueError, match="unknown calibration variant"):
         calibration.get_config("x")
+
+
+def test_shortcut_strength_is_p_kakapo_given_forest_floor():
+    # kakapo 0.3 x 0.9 on the forest floor; kea, parakeet 0.1 x 0.2 each; the other
+    # 50% of birds x 0.05.
+    expected = 0.27 / (0.27 + 2 * 0.1 * 0.2 + 0.5 * 0.05)
+    config = sources.synthetic_config(
+        "synthetic_birds/64px:other_on_forest=0.05,hard_negative_on_forest=0.2")
+    assert config.shortcut_strength() == pytest.approx(expected)
+    # the documented default: 0.27 / (0.27 + 0.7 x 0.002) = 0.995
+    assert sources.synthetic_config("synthetic_birds/64px").shortcut_strength() == \
+        pytest.approx(0.27 / (0.27 + 0.7 * 0.002))

@@ -96,6 +96,17 @@ class SyntheticBirdsConfig(tfds.core.BuilderConfig):
         probs[others] = (1.0 - probs.sum()) / len(others)
         return probs
 
+    def shortcut_strength(self) -> float:
+        """P(kakapo | forest floor) in the i.i.d. splits: how far the background alone
+        decides the label."""
+        hard = (self.other_on_forest if self.hard_negative_on_forest is None
+                else self.hard_negative_on_forest)
+        probs = self.species_probs()
+        forest = np.full(len(probs), self.other_on_forest)
+        forest[list(sp.HARD_NEGATIVES)] = hard
+        forest[sp.KAKAPO] = self.kakapo_on_forest
+        return float(probs[sp.KAKAPO] * forest[sp.KAKAPO] / (probs * forest).sum())
+
 
 def _configs():
     version = tfds.core.Version("1.0.0")
