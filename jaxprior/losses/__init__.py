@@ -20,6 +20,12 @@ from jaxprior.losses.gain import (
     class_attention,
     erase_attended,
 )
+from jaxprior.losses.group_robust import (
+    balanced_weights,
+    group_dro_update,
+    group_ids,
+    group_mean_losses,
+)
 from jaxprior.losses.jigsaw import (
     hamming_permutations,
     jigsaw_batch,
@@ -36,6 +42,7 @@ __all__ = [
     "attention_supervision_loss",
     "auxiliary_cross_entropy",
     "auxiliary_keep",
+    "balanced_weights",
     "binary_cam",
     "cam_evidence",
     "cam_restriction_loss",
@@ -46,6 +53,9 @@ __all__ = [
     "focal_loss",
     "focal_terms",
     "giou_loss",
+    "group_dro_update",
+    "group_ids",
+    "group_mean_losses",
     "hamming_permutations",
     "hierarchical_mask",
     "jigsaw_batch",

@@ -14,6 +14,9 @@ order their terms, branches and transforms are applied in):
   maxl                            generated auxiliary labels (its own train step)
   open_set                        held-out species, rejected at evaluation
   pretrained                      a backbone initialised from another run
+  group_balance, group_dro, jtt,  the spurious-correlation literature's remedies: group
+  dfr                             reweighting / resampling, GroupDRO, JTT's upweighted
+                                  errors, DFR's last layer refitted on held-out data
 
 Architectural priors (BlurPool, CoordConv, padding modes, MixStyle) are model options
 (``config.model.kwargs``): they change layers inside the backbone, not what is trained
@@ -28,7 +31,9 @@ from jaxprior.priors import (
     cam,
     detection,
     gain,
+    group_robust,
     jigsaw,
+    last_layer,
     mask_head,
     maxl,
     open_set,
@@ -48,5 +53,5 @@ from jaxprior.priors.base import (
 )
 
 __all__ = ["REGISTRY", "Context", "Prior", "Task", "aux_heads", "cam", "detection",
-           "enabled", "gain", "jigsaw", "mask_head", "maxl", "open_set", "overrides",
-           "pretrained", "register", "rrr", "texture", "unregister"]
+           "enabled", "gain", "group_robust", "jigsaw", "last_layer", "mask_head", "maxl",
+           "open_set", "overrides", "pretrained", "register", "rrr", "texture", "unregister"]

@@ -24,7 +24,8 @@ from jaxprior.priors.base import Prior, register
 BACKBONE_KEYS = ("backbone", "head_backbone")
 
 
-def _parts(path) -> tuple[str, ...]:
+def path_parts(path) -> tuple[str, ...]:
+    """The names along a pytree key path, e.g. ("head", "kernel")."""
     out = []
     for key in path:
         for attr in ("key", "name", "idx"):
@@ -44,7 +45,7 @@ def _backbone_subpath(parts: tuple[str, ...]) -> tuple[str, ...] | None:
 def backbone_labels(params):
     """Same-structure pytree of "backbone" / "head" labels, for ``optax.multi_transform``."""
     return jax.tree_util.tree_map_with_path(
-        lambda path, _: "backbone" if _backbone_subpath(_parts(path)) else "head", params)
+        lambda path, _: "backbone" if _backbone_subpath(path_parts(path)) else "head", params)
 
 
 def load_checkpoint_state(checkpoint: str) -> dict:
@@ -83,13 +84,13 @@ def restore_backbone(params, model_state, checkpoint: str):
         nonlocal restored
         source = {}
         for path, leaf in jax.tree_util.tree_flatten_with_path(saved_tree)[0]:
-            sub = _backbone_subpath(_parts(path))
+            sub = _backbone_subpath(path_parts(path))
             if sub is not None:
                 source[sub] = leaf
 
         def take(path, leaf):
             nonlocal restored
-            sub = _backbone_subpath(_parts(path))
+            sub = _backbone_subpath(path_parts(path))
             if sub is None:
                 return leaf
             if sub not in source:

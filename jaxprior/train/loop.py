@@ -81,22 +81,22 @@ class Trainer:
 
     # -- data ------------------------------------------------------------------------------
     def load(self, split: str):
-        """The split as a random-access source (opened once per trainer), with the task's
-        label mapping, the priors' transforms and, for the training split,
-        ``train_limit``."""
+        """The split as a random-access source (opened once per trainer): for the training
+        split its first ``train_limit`` examples, then the task's label mapping and the
+        priors' transforms (which may filter, resample or repeat examples)."""
         if split not in self._sources:
             c = self.config
             source = sources.load_split(c.dataset, split, image_size=c.image_size,
                                         data_dir=c.data_dir)
-            if c.one_vs_rest >= 0:
-                source = source.map(functools.partial(one_vs_rest_label, c.one_vs_rest))
-            for prior in self.priors:
-                source = prior.transform_source(source, split, train=split == c.train_split)
             if split == c.train_split and c.train_limit:
                 if c.train_limit > len(source):
                     raise ValueError(f"train_limit {c.train_limit} exceeds the {len(source)} "
                                      f"examples of split {split!r}")
                 source = source[:c.train_limit]
+            if c.one_vs_rest >= 0:
+                source = source.map(functools.partial(one_vs_rest_label, c.one_vs_rest))
+            for prior in self.priors:
+                source = prior.transform_source(source, split, train=split == c.train_split)
             self._sources[split] = source
         return self._sources[split]
 
@@ -166,6 +166,10 @@ class Trainer:
                 settle()
                 pending.append((step, metrics))
                 done = step + 1
+                if hosts:  # before the checkpoint: a prior may change the state here
+                    settle()
+                    for prior in hosts:
+                        prior.on_step(self, done)
                 if (c.checkpoint_every and done % c.checkpoint_every == 0) or done == c.num_steps:
                     settle()
                     self.checkpointer.save(done, self.state, data_iterator)
@@ -177,10 +181,6 @@ class Trainer:
                     self.log.write(record)
                     bar.set_postfix(loss=f"{record['loss']:.4f}")
                     window, t0 = [], time.perf_counter()
-                if hosts:
-                    settle()
-                    for prior in hosts:
-                        prior.on_step(self, done)
                 if c.eval_every and done % c.eval_every == 0 and done != c.num_steps:
                     self.evaluate_splits(done)
                 bar.update(1)
