@@ -12,7 +12,7 @@ generated on first use, about 15 s) over the seeds; writes into the workdir:
                               P(kakapo | forest floor), per seed
   convergence.png             validation accuracy over training, per run
 
-Budget: 3 benchmark versions x 3 seeds x 600 steps, about 80 minutes on a 2-core CPU
+Budget: 3 benchmark versions x 3 seeds x 600 steps, about 90 minutes on a 2-core CPU
 (two single-core runs at a time); ``--full``: 2,000 steps.
 """
 

@@ -13,7 +13,7 @@ from experiments.configs.baseline import get_config as baseline
 from jaxprior.data.sources import synthetic_config
 
 # (other_on_forest, hard_negative_on_forest) of each swept benchmark version.
-POINTS = ((0.02, 0.1), (0.05, 0.2), (0.1, 0.3))
+POINTS = ((0.005, 0.02), (0.01, 0.05), (0.02, 0.1))
 STEPS = 600  # the validation curve of every run is in its metrics.jsonl (eval_every)
 FULL_STEPS = 2000  # --full: for GPU users
 
