@@ -91,8 +91,9 @@ def logit_decomposition(workdir: str, names, seeds) -> str:
     return "\n".join(rows)
 
 
-def pretrain(workdir: str, variant_configs: dict) -> None:
-    """The pretraining run the pretrained variants start from, in ``workdir/pretrain``."""
+def pretrain(workdir: str, variant_configs: dict, seeds) -> None:
+    """The pretraining run the pretrained variants start from, in ``workdir/pretrain``
+    (one for all seeds)."""
     chosen = [n for n in variant_configs if n in configs.PRETRAINED_VARIANTS]
     if not chosen:
         return

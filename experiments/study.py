@@ -45,8 +45,8 @@ class Study:
         (empty for a study with a loop of its own, such as the toy reproductions).
       baseline: the variant every other one is compared with (None: no baseline).
       note: a sentence on how to read the table (definitions, references), for its intro.
-      prepare: ``prepare(workdir, configs)`` before training (e.g. a pretraining run the
-        variants start from; it may change their configs).
+      prepare: ``prepare(workdir, configs, seeds)`` before training (e.g. a pretraining
+        run the variants start from; it may change their configs).
       sections: markdown sections after the table (figures, decompositions, costs).
       flags: defines the study's own command-line flags.
       seeds: the seeds ``--seeds`` defaults to.
@@ -59,7 +59,7 @@ class Study:
     config: Callable[[str], ml_collections.ConfigDict] | None = None
     baseline: str | None = "baseline"
     note: str = ""
-    prepare: Callable[[str, dict], None] | None = None
+    prepare: Callable[[str, dict, list], None] | None = None
     sections: tuple[Section, ...] = ()
     flags: Callable[[], None] | None = None
     seeds: tuple[int, ...] = (0, 1, 2)
@@ -107,7 +107,7 @@ def run_and_publish(study: Study, workdir: str, seeds, variants, *, command: str
     configs = {name: study.config(name) for name in variants}
     if not report_only:
         if study.prepare is not None:
-            study.prepare(workdir, configs)
+            study.prepare(workdir, configs, [int(s) for s in seeds])
         run_study(configs, workdir, seeds, command=command, on_change=on_change,
                   parallel=parallel)
     results = load_results(workdir, list(configs))

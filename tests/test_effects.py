@@ -56,6 +56,17 @@ def test_unpaired_data_order_gets_no_verdict_and_a_changed_backbone_is_named():
     assert "two_stream (differs)" in effects.effects_table(report, ["test/accuracy"])
 
 
+def test_a_method_that_changes_the_data_is_paired_by_seed_and_named():
+    seeds = range(4)
+    resampled = _result(seeds, [b + 0.05 for b in BASE[:4]], data="other")
+    for p in resampled["pairing"]:
+        p["data_changed_by"] = "priors.jtt"
+    results = {"baseline": _result(seeds, BASE[:4]), "jtt": resampled}
+    report = effects.paired_effects(results, "baseline", ["test/accuracy"], n_resamples=500)
+    assert report["pairing"]["jtt"] == {"data": "changed by priors.jtt", "init": "same"}
+    assert report["effects"]["jtt"]["test/accuracy"]["diff"] == pytest.approx(0.05)
+
+
 def test_only_the_shared_seeds_are_paired():
     results = {"baseline": _result([0, 1, 2], BASE[:3]), "v": _result([1, 2, 5], BASE[:3])}
     report = effects.paired_effects(results, "baseline", ["test/accuracy"], n_resamples=500)

@@ -332,3 +332,15 @@ def test_ctrl_c_keeps_the_checkpoints_and_frees_the_workdir(tiny_config, tmp_pat
     summary = _run(tiny_config, tmp_path / "run")  # the lock was released
     assert summary["resumed_from_step"] == 3
     assert summary["metrics"] == reference["metrics"]
+
+
+def test_an_option_added_since_a_run_changes_nothing_at_its_default():
+    from jaxprior.train.config import base_config
+    from jaxprior.train.workdir import config_differences
+
+    config = base_config()
+    saved = config.to_dict()
+    del saved["priors"]["dfr"]  # a run made before priors.dfr existed
+    assert config_differences(saved, config) == []
+    config.priors.dfr.enabled = True
+    assert [k for k, _, _ in config_differences(saved, config)] == ["priors.dfr.enabled"]

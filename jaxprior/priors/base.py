@@ -147,6 +147,12 @@ class Prior:
         (`train`: it is the training split)."""
         return source
 
+    def changes_training_data(self) -> bool:
+        """Whether :meth:`transform_source` changes which examples train (resampling,
+        repetition) as the method itself: a run with it reads another data order than
+        its baseline by design, and is paired with it by seed and initialisation."""
+        return False
+
     # -- model and optimiser ---------------------------------------------------------------
     def branches(self) -> dict:
         """``{name: jaxprior.models.Branch}`` to add to the model."""

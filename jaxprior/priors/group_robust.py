@@ -112,6 +112,9 @@ class GroupBalance(GroupPrior):
         super().check_config(cfg, config)
         fields.check_choice(cfg.mode, BALANCE_MODES, "priors.group_balance.mode")
 
+    def changes_training_data(self):
+        return self.cfg.mode == "resample"
+
     def transform_source(self, source, split, *, train):
         if not train or self.cfg.mode != "resample":
             return source
@@ -194,6 +197,9 @@ class JustTrainTwice(Prior):
             raise ValueError(f"priors.jtt.error_set {path!r} must list indices into the "
                              f"{num_examples} training examples, got shape {errors.shape}")
         return errors.astype(np.int64)
+
+    def changes_training_data(self):
+        return True
 
     def transform_source(self, source, split, *, train):
         if not train:

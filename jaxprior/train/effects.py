@@ -7,7 +7,10 @@ all of them share, and :func:`jaxprior.metrics.paired.compare`'s mean difference
 interval, probability of improvement and verdict, Holm-corrected across the variants
 (one family per metric). Pairing is checked, not assumed: a variant whose runs read
 the training data in another order than the baseline's runs of the same seeds is
-reported as unpaired and gets no verdict.
+reported as unpaired and gets no verdict, unless the change is the method itself (a
+prior that resamples or repeats training examples; its runs record it as
+``data_changed_by``): then the pair is the same seed and initialisation, reported as
+"changed by <prior>".
 """
 
 from __future__ import annotations
@@ -47,10 +50,10 @@ def _values(result: dict, metric: str, seeds: list[int]) -> np.ndarray | None:
 
 
 def pairing_report(results: dict[str, dict], baseline: str, seeds: list[int]) -> dict:
-    """variant -> {"data": same / differs / unknown, "init": same / differs / unknown}:
-    whether its runs read the baseline's data order and started from its backbone
-    initialisation, seed by seed (``init`` differs legitimately when the variant changes
-    the backbone)."""
+    """variant -> {"data": same / differs / changed by <prior> / unknown, "init": same /
+    differs / unknown}: whether its runs read the baseline's data order and started from
+    its backbone initialisation, seed by seed (``init`` differs legitimately when the
+    variant changes the backbone, ``data`` when its method changes the training set)."""
     out = {}
     for name, result in results.items():
         if name == baseline:
@@ -63,6 +66,9 @@ def pairing_report(results: dict[str, dict], baseline: str, seeds: list[int]) ->
                 out[name][key] = "unknown"
             else:
                 out[name][key] = "same" if a == b else "differs"
+        by = _fingerprints(result, seeds, "data_changed_by")
+        if out[name]["data"] == "differs" and by and None not in by and len(set(by)) == 1:
+            out[name]["data"] = f"changed by {by[0]}"
     return out
 
 
@@ -132,4 +138,10 @@ def effects_table(report: dict, metrics) -> str:
         lines += ["", "Backbone initialisation not the baseline's (the variant changes the "
                   "backbone, or it is unknown): " + ", ".join(
                       f"{n} ({p['init']})" for n, p in unpaired.items()) + "."]
+    changed = {n: p["data"] for n, p in report["pairing"].items()
+               if p["data"].startswith("changed by")}
+    if changed:
+        lines += ["", "Training data changed by the method itself (paired by seed and "
+                  "initialisation): " + ", ".join(f"{n} ({d})" for n, d in changed.items())
+                  + "."]
     return "\n".join(lines)

@@ -266,7 +266,8 @@ class Trainer:
         """Fingerprints that say whether two runs are paired: ``init``, of the backbone's
         initial parameters (call before restoring), and ``data``, of the first two
         training batches' labels and groups. Runs of one seed share both when they differ
-        only in a prior that leaves the backbone and the data as they are."""
+        only in a prior that leaves the backbone and the data as they are; a prior that
+        changes the training data by design is named in ``data_changed_by``."""
         backbone = self.state.params.get("backbone", self.state.params)
         init = hashlib.sha1()
         for leaf in jax.tree.leaves(mesh_lib.to_host(backbone)):
@@ -276,7 +277,11 @@ class Trainer:
             batch = next(it)
             for key in sorted({self.config.label_key, "species", "background"} & set(batch)):
                 data.update(np.ascontiguousarray(batch[key]).tobytes())
-        return {"init": init.hexdigest()[:16], "data": data.hexdigest()[:16]}
+        out = {"init": init.hexdigest()[:16], "data": data.hexdigest()[:16]}
+        changed = [f"priors.{p.name}" for p in self.priors if p.changes_training_data()]
+        if changed:
+            out["data_changed_by"] = ", ".join(changed)
+        return out
 
     def run_info(self) -> dict:
         """The priors' fields of the run's summary."""

@@ -16,6 +16,8 @@ import time
 import jax
 import ml_collections
 
+from jaxprior.train.config import base_config
+
 CONFIG_FILE = "config.json"
 LOG_FILE = "metrics.jsonl"
 SUMMARY_FILE = "summary.json"
@@ -98,11 +100,17 @@ def _flat(d: dict, prefix: str = "") -> dict:
 
 
 def config_differences(saved: dict, config) -> list[tuple[str, object, object]]:
-    """(key, saved value, new value) of every key that differs and changes the result."""
+    """(key, saved value, new value) of every key that differs and changes the result.
+
+    A key the saved run does not have but the new config holds at its default (an
+    option, such as a prior's block, added to jaxprior since that run) changes nothing.
+    """
     old, new = _flat(_plain(saved)), _flat(_plain(config))
+    defaults = _flat(_plain(base_config()))
     missing = object()
     return [(k, old.get(k, missing), new.get(k, missing)) for k in sorted(set(old) | set(new))
-            if k.split(".")[0] not in RUN_ONLY_KEYS and old.get(k, missing) != new.get(k, missing)]
+            if k.split(".")[0] not in RUN_ONLY_KEYS and old.get(k, missing) != new.get(k, missing)
+            and not (k not in old and k in defaults and new.get(k, missing) == defaults[k])]
 
 
 def saved_config(workdir: str) -> dict | None:

@@ -1,0 +1,62 @@
+"""The shortcut-remedies study: its variants, JTT's two stages and the cost table."""
+
+import dataclasses
+import json
+
+import numpy as np
+
+from experiments import shortcut_remedies
+from experiments.configs import shortcut_remedies as configs
+from experiments.study import run_and_publish
+
+
+def test_the_variants_change_only_their_method():
+    erm = configs.get_config("erm")
+    assert erm.dataset == configs.BENCHMARK and erm.num_steps == configs.STEPS
+    for name in configs.VARIANTS:
+        c = configs.get_config(name)
+        assert c.dataset == erm.dataset and c.train_limit == erm.train_limit
+        assert c.model.kwargs.width == configs.WIDTH, name
+    ident = configs.identification_config()
+    assert ident.num_steps == round(configs.STEPS * configs.JTT_FRACTION)
+    assert configs.get_config("erm", full=True).num_steps == configs.FULL_STEPS
+
+
+def test_study_runs_jtt_in_two_stages_and_tables_the_costs(tiny_config, tmp_path,
+                                                           monkeypatch):
+    def tiny(config):
+        for key in ("dataset", "image_size", "data_dir", "batch_size", "eval_batch_size",
+                    "data_threads", "progress"):
+            config[key] = tiny_config[key]
+        config.train_limit, config.model.kwargs = 0, {"width": 4}
+        config.num_steps = config.checkpoint_every = 4
+        return config
+
+    monkeypatch.setattr(configs, "identification_config",
+                        lambda full=False: dict_steps(tiny(configs.erm()), 2))
+    study = dataclasses.replace(shortcut_remedies.STUDY,
+                                config=lambda v: tiny(configs.get_config(v)))
+    names = ["erm", "group_dro", "jtt", "dfr"]
+    run_and_publish(study, str(tmp_path), [0, 1], names, command="pytest", parallel=1)
+
+    saved = json.loads((tmp_path / "results.json").read_text())
+    assert set(saved) == set(names)
+    for name in names[1:]:
+        effect = saved[name]["effects"]["test_shift/worst_group_accuracy"]
+        assert effect["n"] == 2 and len(saved[name]["metrics"][
+            "test_shift/worst_group_accuracy"]["values"]) == 2
+    for seed in (0, 1):
+        errors = np.load(tmp_path / "jtt_identification" / f"seed_{seed}" / "errors.npy")
+        summary = json.loads((tmp_path / "jtt" / f"seed_{seed}" / "summary.json").read_text())
+        assert summary["jtt_errors"] == len(errors)
+        assert summary["config"]["priors"]["jtt"]["upweight"] == configs.JTT_UPWEIGHT
+    text = (tmp_path / "results.md").read_text()
+    assert "What each method needs and costs" in text
+    assert "| jtt | group labels on validation (selection only) |" in text
+    assert (tmp_path / "forest.png").exists()
+
+
+def dict_steps(config, steps):
+    config.num_steps = config.checkpoint_every = steps
+    config.eval_splits = ("validation",)
+    return config
