@@ -36,7 +36,7 @@ def test_study_runs_jtt_in_two_stages_and_tables_the_costs(tiny_config, tmp_path
                         lambda full=False: dict_steps(tiny(configs.erm()), 2))
     study = dataclasses.replace(shortcut_remedies.STUDY,
                                 config=lambda v: tiny(configs.get_config(v)))
-    names = ["erm", "group_dro", "jtt", "dfr"]
+    names = ["erm", "jtt"]  # the other methods' runs: tests/test_group_robust.py
     run_and_publish(study, str(tmp_path), [0, 1], names, command="pytest", parallel=1)
 
     saved = json.loads((tmp_path / "results.json").read_text())
@@ -46,7 +46,6 @@ def test_study_runs_jtt_in_two_stages_and_tables_the_costs(tiny_config, tmp_path
         effect = saved[name]["effects"]["test_shift/accuracy"]
         assert effect["n"] == 2 and len(effect["per_seed"]) == 2, name
     assert saved["jtt"]["pairing"] == {"data": "changed by priors.jtt", "init": "same"}
-    assert saved["dfr"]["pairing"] == {"data": "same", "init": "same"}
     for seed in (0, 1):
         errors = np.load(tmp_path / "jtt_identification" / f"seed_{seed}" / "errors.npy")
         summary = json.loads((tmp_path / "jtt" / f"seed_{seed}" / "summary.json").read_text())
