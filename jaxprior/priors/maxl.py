@@ -64,6 +64,7 @@ class Maxl(Prior):
         "order": "second",
         "inner_steps": 1,
         "entropy_weight": 0.2,
+        "sharpness_weight": 0.0,  # > 0: per-example labels made decisive (label_regulariser)
         "gamma": 2.0,  # focal exponent of both tasks
         "fd_epsilon": 0.01,
         "generator": {"name": "", "kwargs": {}},
@@ -84,6 +85,8 @@ class Maxl(Prior):
     def check_config(cls, cfg, config):
         fields.check_choice(cfg.order, ORDERS, "priors.maxl.order")
         fields.check_range(cfg.inner_steps, "priors.maxl.inner_steps", low=1, expected=">= 1")
+        fields.check_range(cfg.sharpness_weight, "priors.maxl.sharpness_weight", low=0.0,
+                           expected=">= 0")
         fields.check_range(cfg.stats_examples, "priors.maxl.stats_examples", low=1,
                            expected=">= 1")
         try:
@@ -139,7 +142,7 @@ class Maxl(Prior):
             gen_tx=self.gen_tx, psi=self.psi,
             inner_lr=learning_rate_schedule(c.optimizer, c.num_steps), order=m.order,
             inner_steps=m.inner_steps, entropy_weight=m.entropy_weight, gamma=m.gamma,
-            fd_epsilon=m.fd_epsilon)
+            fd_epsilon=m.fd_epsilon, sharpness_weight=m.sharpness_weight)
         label_key = self.task.label_key
 
         def step(state, batch):
