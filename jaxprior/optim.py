@@ -9,7 +9,10 @@ import jax
 import optax
 
 OPTIMIZERS = ("sgd", "adamw")
-SCHEDULES = ("constant", "cosine", "step")
+SCHEDULES = ("constant", "cosine", "step", "dann")
+# DANN's annealing (Ganin & Lempitsky, ICML 2015): mu_p = mu_0 / (1 + alpha p)^beta,
+# p = step / num_steps going from 0 to 1
+DANN_ALPHA, DANN_BETA = 10.0, 0.75
 
 # params -> a same-structure pytree of group labels, for optax.multi_transform
 GroupLabels = Callable[[object], object]
@@ -17,12 +20,17 @@ GroupLabels = Callable[[object], object]
 
 def learning_rate_schedule(opt, num_steps: int) -> optax.Schedule:
     """The schedule of an optimiser block (``schedule``, ``learning_rate``,
-    ``warmup_steps``, ``decay_every``, ``decay_factor``) over `num_steps` steps."""
+    ``warmup_steps``, ``decay_every``, ``decay_factor``) over `num_steps` steps:
+    "constant", "cosine" (after a linear warm-up), "step" (times ``decay_factor`` every
+    ``decay_every`` steps) or "dann" (DANN's annealing, no warm-up)."""
     if opt.schedule == "constant":
         return optax.constant_schedule(opt.learning_rate)
     if opt.schedule == "step":
         return optax.exponential_decay(opt.learning_rate, transition_steps=opt.decay_every,
                                        decay_rate=opt.decay_factor, staircase=True)
+    if opt.schedule == "dann":
+        total = max(num_steps, 1)
+        return lambda step: opt.learning_rate / (1.0 + DANN_ALPHA * step / total) ** DANN_BETA
     warmup = min(opt.warmup_steps, max(num_steps - 1, 0))
     return optax.warmup_cosine_decay_schedule(
         init_value=0.0, peak_value=opt.learning_rate, warmup_steps=warmup,

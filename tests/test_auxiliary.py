@@ -150,3 +150,28 @@ def test_maxl_run_logs_label_statistics_evaluates_and_resumes(tiny_config, tmp_p
     trainer = load_run(str(tmp_path))  # the generator comes back with the checkpoint
     assert int(trainer.state.step) == 4
     assert trainer.evaluate("test")["accuracy"] == test["accuracy"]
+
+
+def test_dann_recipe_hidden_domain_head_and_annealed_learning_rate(tiny_config):
+    """Ganin & Lempitsky's recipe: a hidden-layer domain classifier and
+    mu_p = mu_0 / (1 + 10 p)^0.75."""
+    import ml_collections
+
+    from jaxprior.optim import learning_rate_schedule
+    from jaxprior.train import build_run
+
+    opt = ml_collections.ConfigDict({"schedule": "dann", "learning_rate": 0.1,
+                                     "warmup_steps": 0})
+    schedule = learning_rate_schedule(opt, 100)
+    for step, p in ((0, 0.0), (50, 0.5), (100, 1.0)):
+        np.testing.assert_allclose(schedule(step), 0.1 / (1 + 10 * p) ** 0.75, rtol=1e-6)
+
+    tiny_config.label_key = "species"
+    tiny_config.optimizer.schedule = "dann"
+    tiny_config.priors.aux_heads.heads = {
+        "domain": {"label_key": "background", "gradient_reversal": True, "hidden": 16}}
+    params = build_run(tiny_config).state.params["branches"]["domain"]
+    shapes = sorted(tuple(x.shape) for x in jax.tree.leaves(params))
+    assert shapes == [(5,), (16,), (16, 5), (tiny_config.model.kwargs.width * 4, 16)]
+    with pytest.raises(ValueError, match=r"hidden must be >= 0"):
+        _specs({"domain": {"label_key": "background", "num_classes": 5, "hidden": -2}})

@@ -70,10 +70,13 @@ class ClassifierHead(nnx.Module):
         return self.head(pooled if self.reversal is None else self.reversal(pooled))
 
 
-def classifier_head(num_classes: int, *, reverse_steps: int = 0) -> Branch:
-    """A :class:`ClassifierHead` branch of `num_classes` on the pooled features."""
+def classifier_head(num_classes: int, *, reverse_steps: int = 0,
+                    hidden: int | None = None) -> Branch:
+    """A :class:`ClassifierHead` branch of `num_classes` on the pooled features, with a
+    hidden layer of `hidden` units (None: the model's ``head_hidden``; 0: linear)."""
     return Branch("pooled", lambda info, rngs: ClassifierHead(
-        info.num_features, num_classes, hidden=info.head_hidden, reverse_steps=reverse_steps,
+        info.num_features, num_classes,
+        hidden=info.head_hidden if hidden is None else hidden, reverse_steps=reverse_steps,
         rngs=rngs))
 
 

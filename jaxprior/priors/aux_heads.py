@@ -15,7 +15,7 @@ from jaxprior.priors.base import Prior, register
 
 LABEL_KEYS = ("label", "species", "background", "shape_id", "texture_id")
 HEAD_KEYS = {"label_key": "species", "weight": 1.0, "exclude_classes": (),
-             "class_map": (), "num_classes": 0, "gradient_reversal": False}
+             "class_map": (), "num_classes": 0, "gradient_reversal": False, "hidden": -1}
 
 
 def head_specs(heads, *, num_species: int, num_classes: int, num_backgrounds: int = 0
@@ -62,6 +62,9 @@ def _check_head(name: str, head) -> None:
                          f"{head['label_key']!r}")
     if head["weight"] < 0 or head["num_classes"] < 0:
         raise ValueError(f"{where}: weight and num_classes must be >= 0")
+    if head["hidden"] < -1:
+        raise ValueError(f"{where}.hidden must be >= 0 (or -1: the model's head_hidden), "
+                         f"got {head['hidden']}")
     if head["class_map"] and min(head["class_map"]) < 0:
         raise ValueError(f"{where}.class_map must map to classes >= 0")
 
@@ -92,6 +95,9 @@ class AuxiliaryHeads(Prior):
       weight             its loss weight
       gradient_reversal  a domain-adversarial head (DANN): the features get the reversed
                          gradient, lambda on the DANN schedule over num_steps
+      hidden             units of the head's hidden layer (ReLU); -1: the model's
+                         head_hidden, 0: linear (DANN's recipe: a hidden-layer domain
+                         classifier, with optimizer.schedule = "dann")
 
     Each head's term is logged as ``aux_<name>`` and added with its weight.
     """
@@ -117,7 +123,8 @@ class AuxiliaryHeads(Prior):
     def branches(self):
         return {name: classifier_head(
             head["num_classes"],
-            reverse_steps=self.task.num_steps if head["gradient_reversal"] else 0)
+            reverse_steps=self.task.num_steps if head["gradient_reversal"] else 0,
+            hidden=None if head["hidden"] < 0 else head["hidden"])
             for name, head in self.specs.items()}
 
     def loss(self, logits, aux, batch, ctx):
