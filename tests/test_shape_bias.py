@@ -97,7 +97,8 @@ def _flat(config):
     return _flat_keys(config.to_dict())
 
 
-@pytest.mark.parametrize("name", ["texture", "mixstyle", "dann", "dann_low_weight", "jigsaw"])
+@pytest.mark.parametrize("name", ["texture", "mixstyle", "dann", "dann_low_weight",
+                                  "dann_recipe", "jigsaw"])
 def test_every_study_variant_is_the_baseline_with_one_remedy(name):
     from experiments.configs.shape_bias import get_config
     from jaxprior.train.config import validate_config
@@ -107,9 +108,11 @@ def test_every_study_variant_is_the_baseline_with_one_remedy(name):
     base, mine = _flat(get_config("baseline")), _flat(c)
     changed = {".".join(k.split(".")[:2]) for k in set(base) | set(mine)
                if base.get(k) != mine.get(k)}
-    assert changed == {{"texture": "priors.texture_randomization", "mixstyle": "model.kwargs",
-                        "dann": "priors.aux_heads", "dann_low_weight": "priors.aux_heads",
-                        "jigsaw": "priors.jigsaw"}[name]}
+    assert changed == {"texture": {"priors.texture_randomization"},
+                       "mixstyle": {"model.kwargs"}, "dann": {"priors.aux_heads"},
+                       "dann_low_weight": {"priors.aux_heads"},
+                       "dann_recipe": {"priors.aux_heads", "optimizer.schedule"},
+                       "jigsaw": {"priors.jigsaw"}}[name]
     assert "test_conflict" in c.eval_splits and c.label_key == "species"
     with pytest.raises(ValueError, match="unknown shape-bias variant 'stylize'"):
         get_config("stylize")

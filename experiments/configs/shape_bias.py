@@ -12,6 +12,9 @@ training images, 64x64, 200 steps), with one shape-bias remedy or none.
               2015); diverges at this weight (1.0), see
               experiments/results/shape_bias/README.md
   dann_low_weight  the same with the domain loss weighted 0.1
+  dann_recipe  weight 1.0 with the rest of Ganin & Lempitsky's recipe: a hidden layer
+              (64 ReLU units) in the domain classifier and the annealed learning rate
+              mu_0 / (1 + 10 p)^0.75 (not yet run)
   jigsaw      JiGen: 3x3 puzzles from 30 max-Hamming permutations, unshuffled with
               probability 0.7, jigsaw weight 0.7, class loss on unshuffled images
 
@@ -31,10 +34,11 @@ from experiments.configs import variants
 from experiments.configs.attention_priors import baseline as attention_baseline
 
 
-def _dann(*, weight: float) -> dict:
-    """A domain-adversarial head on the background, its loss weighted `weight`."""
+def _dann(*, weight: float, **head) -> dict:
+    """A domain-adversarial head on the background, its loss weighted `weight` (`head`:
+    more of its keys, e.g. ``hidden``)."""
     return {"priors": {"aux_heads": {"heads": {"domain": {
-        "label_key": "background", "gradient_reversal": True, "weight": weight}}}}}
+        "label_key": "background", "gradient_reversal": True, "weight": weight, **head}}}}}
 
 
 VARIANTS = {
@@ -43,6 +47,7 @@ VARIANTS = {
     "mixstyle": {"model_kwargs": {"mixstyle": 0.5, "mixstyle_alpha": 0.1}},
     "dann": _dann(weight=1.0),
     "dann_low_weight": _dann(weight=0.1),
+    "dann_recipe": {**_dann(weight=1.0, hidden=64), "optimizer": {"schedule": "dann"}},
     "jigsaw": {"priors": {"jigsaw": {"weight": 0.7, "grid": 3, "num_permutations": 30,
                                      "unshuffled_prob": 0.7}}},
 }
