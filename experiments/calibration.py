@@ -28,18 +28,8 @@ FLAGS = flags.FLAGS
 WORST = "test_shift/worst_group_accuracy"
 
 
-def _curve(workdir: str, split: str = "validation") -> tuple[list[int], list[float]]:
-    steps, accs = [], []
-    for line in open(os.path.join(workdir, "metrics.jsonl")):
-        r = json.loads(line)
-        if r.get("split") == split and "accuracy" in r:
-            steps.append(r["step"])
-            accs.append(r["accuracy"])
-    return steps, accs
-
-
 def figures_section(workdir: str, results: dict, seeds) -> str:
-    """The calibration curve and the validation curves."""
+    """The calibration curve (the validation curves: the drivers' convergence section)."""
     import matplotlib.pyplot as plt
 
     names = [n for n in configs.VARIANTS if n in results]
@@ -61,21 +51,6 @@ def figures_section(workdir: str, results: dict, seeds) -> str:
     fig.savefig(os.path.join(workdir, "calibration.png"), dpi=120)
     plt.close(fig)
 
-    fig, ax = plt.subplots(figsize=(6, 3.8))
-    colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
-    for i, n in enumerate(names):
-        for s in results[n]["seeds"]:
-            steps, accs = _curve(os.path.join(workdir, n, f"seed_{s}"))
-            ax.plot(steps, accs, color=colors[i % len(colors)], alpha=0.7,
-                    label=n if s == results[n]["seeds"][0] else None)
-    ax.set_xlabel("step")
-    ax.set_ylabel("validation accuracy")
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=7)
-    fig.tight_layout()
-    fig.savefig(os.path.join(workdir, "convergence.png"), dpi=120)
-    plt.close(fig)
-
     rows = [("| other_on_forest | hard_negative_on_forest | P(kakapo \\| forest floor) | "
              "worst-group per seed | worst group per seed | in target |"),
             "|---|---|---|---|---|---|"]
@@ -93,7 +68,7 @@ def figures_section(workdir: str, results: dict, seeds) -> str:
                     f"{', '.join(str(g) for g in groups)} | {'yes' if ok else 'no'} |")
     return ("\n## Calibration\n\nTarget: worst-group accuracy in [0.2, 0.7], seed std <= 0.1, "
             "test accuracy >= 0.95.\n\n" + "\n".join(rows)
-            + "\n\n![calibration](calibration.png)\n\n![convergence](convergence.png)\n")
+            + "\n\n![calibration](calibration.png)\n")
 
 
 def define_flags() -> None:

@@ -18,6 +18,7 @@ from collections.abc import Callable
 import ml_collections
 from absl import app, flags, logging
 
+from experiments.convergence import convergence_section
 from jaxprior import runtime
 from jaxprior.train.multiseed import (
     load_results,
@@ -101,8 +102,9 @@ def run_and_publish(study: Study, workdir: str, seeds, variants, *, command: str
                     parallel: int | None = None) -> dict[str, dict]:
     """Trains `variants` of `study` over `seeds` in `workdir` (resuming finished work;
     nothing with `report_only`; `parallel` runs at a time, see
-    :func:`jaxprior.train.multiseed.train_runs`), then publishes the table of the variants that have
-    finished, with the study's sections; returns their results."""
+    :func:`jaxprior.train.multiseed.train_runs`), then publishes the table of the variants
+    that have finished, with the study's sections and the convergence curves; returns
+    their results."""
     require_known(variants, study.variants)
     configs = {name: study.config(name) for name in variants}
     if not report_only:
@@ -114,7 +116,8 @@ def run_and_publish(study: Study, workdir: str, seeds, variants, *, command: str
     base = study.config(study.baseline or study.variants[0])
     intro = (f"Mean ± sample std over seeds; {setting(base)}. {study.note} Command: "
              f"`{command}`; machine: {machine_description()}.").replace("  ", " ")
-    extra = "".join(section(workdir, results, seeds) for section in study.sections)
+    extra = "".join(section(workdir, results, seeds)
+                    for section in (*study.sections, convergence_section))
     publish(workdir, results, study.metrics, title=study.title, intro=intro, extra=extra,
             baseline=study.baseline)
     return results
