@@ -14,12 +14,10 @@ label x background group, per seed: where the shortcut breaks). Budget and sizes
 import os
 
 import numpy as np
-from absl import flags
 
 from experiments.configs import background_shortcut as configs
 from experiments.study import Study, run
 
-FLAGS = flags.FLAGS
 GROUPS = ("kakapo@forest_floor", "kakapo@grass", "other@forest_floor", "other@grass",
           "other@sky", "other@water", "other@snow")
 
@@ -60,26 +58,18 @@ def groups_section(workdir: str, results: dict, seeds) -> str:
             + "\n\n![groups](groups.png)\n")
 
 
-def define_flags() -> None:
-    flags.DEFINE_bool("full", False, "the GPU budget: a 16-wide network, 600 steps")
-
-
-def config(variant: str):
-    return configs.get_config(variant, full=FLAGS.full if "full" in FLAGS else False)
-
-
 STUDY = Study(
     name="background_shortcut",
     title="The background shortcut and CAM restriction, paired by seed",
     metrics=configs.METRICS,
     variants=tuple(configs.VARIANTS),
-    config=config,
+    config=configs.get_config,
     note="Δ: the prior's mean paired difference from the baseline over the seeds, 95% "
          "BCa interval; verdict supported / contradicted / inconclusive (the interval "
          "excludes 0 on the better / worse side, or not). Model selection: the last step.",
     sections=(groups_section,),
-    flags=define_flags,
     seeds=configs.SEEDS,
+    full=f"the GPU budget: a {configs.FULL_WIDTH}-wide network, {configs.FULL_STEPS} steps",
 )
 
 if __name__ == "__main__":

@@ -19,12 +19,9 @@ Budget: 3 benchmark versions x 3 seeds x 600 steps, about 90 minutes on a 2-core
 import json
 import os
 
-from absl import flags
-
 from experiments.configs import calibration as configs
 from experiments.study import Study, run
 
-FLAGS = flags.FLAGS
 WORST = "test_shift/worst_group_accuracy"
 
 
@@ -71,27 +68,18 @@ def figures_section(workdir: str, results: dict, seeds) -> str:
             + "\n\n![calibration](calibration.png)\n")
 
 
-def define_flags() -> None:
-    flags.DEFINE_bool("full", False, f"{configs.FULL_STEPS} steps (a GPU's budget)")
-
-
-def config(variant: str):
-    full = FLAGS.full if "full" in FLAGS else False
-    return configs.get_config(variant, full=full)
-
-
 STUDY = Study(
     name="calibration",
     title="Calibrating the shortcut: the baseline against other birds on the forest floor",
     metrics=("test/accuracy", "test_shift/accuracy", WORST, "test_shift/adjusted_accuracy"),
     variants=tuple(configs.VARIANTS),
-    config=config,
+    config=configs.get_config,
     baseline=None,
     note="Each row is the baseline on its own version of the benchmark (the knobs: "
          "P(forest floor | other species) and P(forest floor | kea or parakeet) in train, "
          "in the run's name); rows are not paired comparisons.",
     sections=(figures_section,),
-    flags=define_flags,
+    full=f"{configs.FULL_STEPS} steps (a GPU's budget)",
 )
 
 if __name__ == "__main__":

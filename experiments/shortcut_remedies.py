@@ -27,10 +27,6 @@ FLAGS = flags.FLAGS
 IDENTIFICATION = "jtt_identification"
 
 
-def _full() -> bool:
-    return FLAGS.full if "full" in FLAGS else False
-
-
 def identify(workdir: str, variant_configs: dict, seeds) -> None:
     """JTT's first stage: one ERM run of T steps per seed and its training errors."""
     if "jtt" not in variant_configs:
@@ -38,7 +34,7 @@ def identify(workdir: str, variant_configs: dict, seeds) -> None:
     root = os.path.abspath(os.path.join(workdir, IDENTIFICATION))
     parallel = FLAGS.parallel_seeds if "parallel_seeds" in FLAGS else 1  # 1: imported
     print(f"== JTT identification runs -> {root}", flush=True)
-    train_runs(seed_runs(configs.identification_config(full=_full()), root, seeds),
+    train_runs(seed_runs(configs.identification_config(variant_configs["jtt"]), root, seeds),
                parallel=parallel)
     for seed in seeds:
         path = os.path.join(root, f"seed_{seed}", "errors.npy")
@@ -76,21 +72,12 @@ def cost_section(workdir: str, results: dict, seeds) -> str:
             "(JTT: both of its runs).\n\n" + "\n".join(rows) + "\n")
 
 
-def define_flags() -> None:
-    flags.DEFINE_bool("full", False, f"the GPU budget: width {configs.FULL_WIDTH}, "
-                      f"{configs.FULL_STEPS} steps")
-
-
-def config(variant: str):
-    return configs.get_config(variant, full=_full())
-
-
 STUDY = Study(
     name="shortcut_remedies",
     title="Shortcut remedies and the article's priors, paired by seed against ERM",
     metrics=configs.METRICS,
     variants=tuple(configs.VARIANTS),
-    config=config,
+    config=configs.get_config,
     baseline="erm",
     note="Groups for training (reweighting, resampling, GroupDRO, DFR's balancing): label "
          "x background; worst-group accuracy: over species x background; adjusted: group "
@@ -98,8 +85,8 @@ STUDY = Study(
          "(DFR: its l1 strength by validation worst-group accuracy).",
     prepare=identify,
     sections=(cost_section,),
-    flags=define_flags,
     seeds=configs.SEEDS,
+    full=f"the GPU budget: width {configs.FULL_WIDTH}, {configs.FULL_STEPS} steps",
 )
 
 if __name__ == "__main__":

@@ -2,10 +2,11 @@
 
 A study module (``experiments/<name>.py``) defines ``STUDY = Study(...)`` and ends with
 ``if __name__ == "__main__": run(STUDY)``; ``python -m experiments.<name>`` then takes
-``--workdir``, ``--seeds``, ``--variants``, ``--cpu_devices``, ``--parallel_seeds`` and
-``--report_only`` (and the study's own flags), trains every variant's config over the
-seeds (resuming whatever finished), and writes ``results.md`` / ``results.json`` and the
-study's figures into the workdir. :mod:`experiments.report` reads the same ``STUDY`` objects.
+``--workdir``, ``--seeds``, ``--variants``, ``--cpu_devices``, ``--parallel_seeds``,
+``--report_only``, ``--full`` where the study has a full setting (and its own flags),
+trains every variant's config over the seeds (resuming whatever finished), and writes
+``results.md`` / ``results.json`` and the study's figures into the workdir.
+:mod:`experiments.report` reads the same ``STUDY`` objects.
 """
 
 from __future__ import annotations
@@ -51,6 +52,8 @@ class Study:
       sections: markdown sections after the table (figures, decompositions, costs).
       flags: defines the study's own command-line flags.
       seeds: the seeds ``--seeds`` defaults to.
+      full: what ``--full`` selects (a GPU's budget: larger model, more steps), for a
+        study whose ``config(variant, full=...)`` has such a setting; "" for none.
     """
 
     name: str
@@ -64,6 +67,13 @@ class Study:
     sections: tuple[Section, ...] = ()
     flags: Callable[[], None] | None = None
     seeds: tuple[int, ...] = (0, 1, 2)
+    full: str = ""
+
+    def variant_config(self, variant: str, *, full: bool = False) -> ml_collections.ConfigDict:
+        """The config of `variant` (in the full setting with `full`)."""
+        if full and not self.full:
+            raise app.UsageError(f"study {self.name!r} has no --full setting")
+        return self.config(variant, full=full) if self.full else self.config(variant)
 
 
 def require_known(given, known, *, what: str = "variants") -> None:
@@ -99,21 +109,21 @@ def setting(config: ml_collections.ConfigDict) -> str:
 
 def run_and_publish(study: Study, workdir: str, seeds, variants, *, command: str,
                     report_only: bool = False, on_change: str = "refuse",
-                    parallel: int | None = None) -> dict[str, dict]:
+                    parallel: int | None = None, full: bool = False) -> dict[str, dict]:
     """Trains `variants` of `study` over `seeds` in `workdir` (resuming finished work;
     nothing with `report_only`; `parallel` runs at a time, see
-    :func:`jaxprior.train.multiseed.train_runs`), then publishes the table of the variants
-    that have finished, with the study's sections and the convergence curves; returns
-    their results."""
+    :func:`jaxprior.train.multiseed.train_runs`; `full`: the study's full setting), then
+    publishes the table of the variants that have finished, with the study's sections
+    and the convergence curves; returns their results."""
     require_known(variants, study.variants)
-    configs = {name: study.config(name) for name in variants}
+    configs = {name: study.variant_config(name, full=full) for name in variants}
     if not report_only:
         if study.prepare is not None:
             study.prepare(workdir, configs, [int(s) for s in seeds])
         run_study(configs, workdir, seeds, command=command, on_change=on_change,
                   parallel=parallel)
     results = load_results(workdir, list(configs))
-    base = study.config(study.baseline or study.variants[0])
+    base = study.variant_config(study.baseline or study.variants[0], full=full)
     intro = (f"Mean ± sample std over seeds; {setting(base)}. {study.note} Command: "
              f"`{command}`; machine: {machine_description()}.").replace("  ", " ")
     extra = "".join(section(workdir, results, seeds)
@@ -130,7 +140,8 @@ def main(study: Study) -> None:
     runtime.enable_compilation_cache()
     run_and_publish(study, FLAGS.workdir, FLAGS.seeds, FLAGS.variants,
                     command=invocation(study.name), report_only=FLAGS.report_only,
-                    on_change=FLAGS.on_change, parallel=FLAGS.parallel_seeds)
+                    on_change=FLAGS.on_change, parallel=FLAGS.parallel_seeds,
+                    full=FLAGS.full if study.full else False)
 
 
 def define_flags(study: Study) -> None:
@@ -148,6 +159,8 @@ def define_flags(study: Study) -> None:
     flags.DEFINE_enum("on_change", "refuse", ["refuse", "overwrite", "continue"],
                       "when a run's workdir holds one made with another config: refuse, "
                       "overwrite it or continue it with this config")
+    if study.full:
+        flags.DEFINE_bool("full", False, study.full)
     if study.flags is not None:
         study.flags()
 

@@ -18,8 +18,8 @@ def test_the_variants_differ_only_in_the_prior():
 
 
 def test_main_job_writes_paired_effects_and_the_group_figure(tiny_config, tmp_path):
-    def tiny(variant):
-        c = configs.get_config(variant)
+    def tiny(variant, full=False):
+        c = configs.get_config(variant, full=full)
         for key in ("dataset", "image_size", "data_dir", "batch_size", "eval_batch_size",
                     "data_threads", "progress"):
             c[key] = tiny_config[key]

@@ -17,13 +17,17 @@ def test_the_variants_change_only_their_method():
         c = configs.get_config(name)
         assert c.dataset == erm.dataset and c.train_limit == erm.train_limit
         assert c.model.kwargs.width == configs.WIDTH, name
-    ident = configs.identification_config()
+    jtt = configs.get_config("jtt")
+    ident = configs.identification_config(jtt)
     assert ident.num_steps == round(configs.STEPS * configs.JTT_FRACTION)
+    assert ident.priors.jtt.upweight == 1.0 and jtt.priors.jtt.upweight == configs.JTT_UPWEIGHT
+    ident.num_steps = ident.checkpoint_every = jtt.num_steps
+    ident.eval_splits, ident.priors.jtt = jtt.eval_splits, jtt.priors.jtt
+    assert ident.to_dict() == jtt.to_dict()  # otherwise the JTT run's own config
     assert configs.get_config("erm", full=True).num_steps == configs.FULL_STEPS
 
 
-def test_study_runs_jtt_in_two_stages_and_tables_the_costs(tiny_config, tmp_path,
-                                                           monkeypatch):
+def test_study_runs_jtt_in_two_stages_and_tables_the_costs(tiny_config, tmp_path):
     def tiny(config):
         for key in ("dataset", "image_size", "data_dir", "batch_size", "eval_batch_size",
                     "data_threads", "progress"):
@@ -32,10 +36,8 @@ def test_study_runs_jtt_in_two_stages_and_tables_the_costs(tiny_config, tmp_path
         config.num_steps = config.checkpoint_every = 4
         return config
 
-    monkeypatch.setattr(configs, "identification_config",
-                        lambda full=False: dict_steps(tiny(configs.erm()), 2))
     study = dataclasses.replace(shortcut_remedies.STUDY,
-                                config=lambda v: tiny(configs.get_config(v)))
+                                config=lambda v, full: tiny(configs.get_config(v, full=full)))
     names = ["erm", "jtt"]  # the other methods' runs: tests/test_group_robust.py
     run_and_publish(study, str(tmp_path), [0, 1], names, command="pytest", parallel=1)
 
@@ -55,9 +57,3 @@ def test_study_runs_jtt_in_two_stages_and_tables_the_costs(tiny_config, tmp_path
     assert "What each method needs and costs" in text
     assert "| jtt | group labels on validation (selection only) |" in text
     assert (tmp_path / "forest.png").exists()
-
-
-def dict_steps(config, steps):
-    config.num_steps = config.checkpoint_every = steps
-    config.eval_splits = ("validation",)
-    return config

@@ -38,6 +38,8 @@ hours on a 2-core CPU (estimated from the main job's per-run cost, not yet measu
 ``--full``: a 16-wide network and 3x the steps.
 """
 
+import ml_collections
+
 from experiments.configs import variants
 from experiments.configs.attention_priors import VARIANTS as ATTENTION
 from experiments.configs.baseline import get_config as main_baseline
@@ -95,9 +97,11 @@ def get_config(variant: str = "erm", *, full: bool = False):
                                                               study="shortcut-remedies"))
 
 
-def identification_config(*, full: bool = False):
-    """JTT's first model: ERM stopped after T steps (its own cosine schedule)."""
-    c = erm(full=full)
-    c.num_steps = c.checkpoint_every = max(1, round(c.num_steps * JTT_FRACTION))
+def identification_config(jtt):
+    """JTT's first model from the JTT variant's config `jtt`: the same run without the
+    upweighting, stopped after a JTT_FRACTION of its steps (its own cosine schedule)."""
+    c = ml_collections.ConfigDict(jtt.to_dict())
+    c.priors.jtt.update(upweight=1.0, error_set="")
+    c.num_steps = c.checkpoint_every = max(1, round(jtt.num_steps * JTT_FRACTION))
     c.eval_splits = ("validation",)
     return c
