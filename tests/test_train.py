@@ -344,3 +344,25 @@ def test_an_option_added_since_a_run_changes_nothing_at_its_default():
     assert config_differences(saved, config) == []
     config.priors.dfr.enabled = True
     assert [k for k, _, _ in config_differences(saved, config)] == ["priors.dfr.enabled"]
+
+
+def test_bfloat16_compute_keeps_float32_state_and_tracks_float32(tiny_config, tmp_path):
+    from tests.tiny_config import run_steps
+
+    f32 = Trainer(tiny_config, str(tmp_path / "f32"))
+    want = run_steps(f32, 2)
+    tiny_config.model.compute_dtype = "bfloat16"
+    bf16 = Trainer(tiny_config, str(tmp_path / "bf16"))
+    got = run_steps(bf16, 2)
+    for leaf in jax.tree.leaves((bf16.state.params, bf16.state.model_state,
+                                 bf16.state.opt_state)):
+        if np.issubdtype(leaf.dtype, np.floating):
+            assert leaf.dtype == np.float32
+    for a, b in zip(got, want, strict=True):  # bfloat16 has 8 bits of mantissa
+        np.testing.assert_allclose(a["loss"], b["loss"], rtol=0.05)
+        assert np.isfinite(a["grad_norm"])
+    logits, _ = bf16.predict({"image": np.zeros((2, 32, 32, 3), np.uint8)})
+    assert logits.dtype == np.float32
+    tiny_config.model.compute_dtype = "float16"
+    with pytest.raises(ValueError, match="model.compute_dtype must be one of"):
+        validate_config(tiny_config)

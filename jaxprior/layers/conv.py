@@ -121,7 +121,10 @@ class Conv(nnx.Module):
         self.stride, self.padding, self.pad_mode, self.impl = stride, padding, pad_mode, impl
 
     def __call__(self, x: jax.Array) -> jax.Array:
-        y = conv2d(x, self.kernel[...], stride=self.stride, padding=self.padding,
+        kernel = self.kernel[...]
+        # computes in the kernel's dtype (a bfloat16 forward casts the parameters; the
+        # BatchNorm in front may hand over float32, as it reduces in float32)
+        y = conv2d(x.astype(kernel.dtype), kernel, stride=self.stride, padding=self.padding,
                    pad_mode=self.pad_mode, impl=self.impl)
         return y if self.bias is None else y + self.bias[...]
 

@@ -87,7 +87,7 @@ def build_run(config: ml_collections.ConfigDict, *, mesh: Mesh | None = None) ->
                          "(their branches() hook), not from the model's arguments")
     model = create_model(config.model.name, num_classes=task.num_classes, seed=config.seed,
                          branches=priors_lib.base.collect_branches(active), **model_kwargs)
-    defs, params, model_state = split_model(model)
+    defs, params, model_state = split_model(model, compute_dtype=config.model.compute_dtype)
     for key in defs.inputs:
         task.spec.require_field(key, f"model {config.model.name!r}")
     for prior in active:
@@ -101,6 +101,10 @@ def build_run(config: ml_collections.ConfigDict, *, mesh: Mesh | None = None) ->
     transform = steps.compose_transforms(
         [p.transform_batch for p in active if overrides(p, "transform_batch")])
     if own_step is not None:
+        if defs.compute_dtype != "float32":
+            raise ValueError(f"config.model.compute_dtype {defs.compute_dtype!r}: "
+                             f"priors.{own_step.name} takes a train step of its own, which "
+                             "computes in float32 only")
         train_step = own_step.make_train_step(defs, tx)
     else:
         train_step = steps.make_train_step(

@@ -11,6 +11,7 @@ import ml_collections
 from ml_collections import config_dict
 
 from jaxprior import priors
+from jaxprior.models.functional import COMPUTE_DTYPES
 from jaxprior.optim import OPTIMIZERS, SCHEDULES
 from jaxprior.priors.base import default_block
 
@@ -32,7 +33,10 @@ def base_config() -> ml_collections.ConfigDict:
     c.augment = ml_collections.ConfigDict({"max_shift": 4, "flip": True, "pad_mode": "reflect"})
     c.data_threads = 2
     # Model: a name of jaxprior.models.MODELS and keyword arguments for its constructor.
-    c.model = ml_collections.ConfigDict({"name": "resnet20", "kwargs": {}})
+    # compute_dtype "bfloat16": the forward and backward passes in bfloat16, parameters,
+    # optimiser and BatchNorm statistics in float32 (ModelDefs.forward)
+    c.model = ml_collections.ConfigDict({"name": "resnet20", "kwargs": {},
+                                         "compute_dtype": "float32"})
     # Priors: one block per registered prior (jaxprior.priors), its defaults; a prior is
     # on when its block says so (a positive weight, for most), and a block with a weight
     # also has ramp_steps (the weight grows linearly from 0 over that many steps).
@@ -123,6 +127,8 @@ def validate_config(config) -> None:
     need(given["image_size"] >= 8, "image_size", ">= 8")
     need(given["label_key"] in LABEL_KEYS, "label_key", f"one of {LABEL_KEYS}")
     need(given["optimizer.name"] in OPTIMIZERS, "optimizer.name", f"one of {OPTIMIZERS}")
+    need(given["model.compute_dtype"] in COMPUTE_DTYPES, "model.compute_dtype",
+         f"one of {COMPUTE_DTYPES}")
     need(given["optimizer.learning_rate"] > 0, "optimizer.learning_rate", "> 0")
     need(given["eval_batch_size"] > 0, "eval_batch_size", "a positive int")
     for key in ("log_every", "eval_every", "checkpoint_every"):

@@ -52,13 +52,14 @@ def make_train_step(defs: ModelDefs, tx: optax.GradientTransformation, objective
             batch = transform(batch, transform_rng)
 
         def loss_fn(params, model_state):
-            model = nnx.merge(defs.train, params, model_state, copy=True)
             images = preprocess_images(batch["image"])
             extra = [batch[k] for k in defs.inputs]
-            logits, aux = model(images, *extra)
+            logits, aux, model = defs.forward(defs.train, params, model_state, images,
+                                              *extra, copy=True)
 
             def apply(x):
-                return nnx.merge(defs.train, params, model_state, copy=True)(x, *extra)
+                return defs.forward(defs.train, params, model_state, x, *extra,
+                                    copy=True)[:2]
 
             ctx = Context(state.step, step_rng, images, apply, state.priors)
             loss, metrics, prior_states = objective(logits, aux, batch, ctx)
@@ -80,8 +81,8 @@ def make_predict(defs: ModelDefs):
     inference mode; `inputs` are the model's extra ``input_keys`` fields."""
 
     def predict(params, model_state, images, *inputs):
-        model = nnx.merge(defs.eval, params, model_state)
-        return model(preprocess_images(images), *inputs)
+        return defs.forward(defs.eval, params, model_state, preprocess_images(images),
+                            *inputs)[:2]
 
     return predict
 
