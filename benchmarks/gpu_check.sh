@@ -2,7 +2,8 @@
 # The GPU check, one script, about 8 minutes on one H100/H200:
 #   1. the sharding and training tests, on the GPU;
 #   2. step_time.py: ms/step, images/s and MFU (XLA's FLOP count / the device's peak) of
-#      ResNet-20, ResNet-18 and VGG-16-BN at 64x64 (float32: jaxprior has no bf16 path yet);
+#      ResNet-20, ResNet-18 and VGG-16-BN at 64x64 in float32, and ResNet-18 in bfloat16
+#      (config.model.compute_dtype, against the bfloat16 peak);
 #   3. maxl_step.py (jaxprior's MAXL step vs its single-task step and PyTorch's);
 #   4. seed_parallel.py (seed-runs per hour, sequential rows: the vmapped-seed mode the
 #      throughput issue asks for is not built yet).
@@ -27,8 +28,10 @@ step() {  # name, time limit (s), command...
 }
 step tests 150 $PY -m pytest -q -p no:cacheprovider -n 0 tests/test_train.py \
   tests/test_parallel_runs.py tests/test_prior_plugins.py -k "devices or trajectory or killed"
-step step_time 150 $PY benchmarks/step_time.py --models resnet20,resnet18,vgg16_bn --sizes 64 \
+step step_time 120 $PY benchmarks/step_time.py --models resnet20,resnet18,vgg16_bn --sizes 64 \
   --batch 128 --steps 20 --warmup 3 --no-xla-baseline --out "$OUT/step_time_gpu.md"
+step step_time_bf16 90 $PY benchmarks/step_time.py --models resnet18 --sizes 64 --batch 128 \
+  --steps 20 --warmup 3 --no-xla-baseline --dtype bfloat16 --out "$OUT/step_time_bf16_gpu.md"
 step maxl_step 90 $PY benchmarks/maxl_step.py --steps 20 --warmup 3 --out "$OUT/maxl_step_gpu.md"
 step seed_parallel 120 $PY benchmarks/seed_parallel.py --steps 100 --seeds 2 \
   --rows "sequential,sequential + cache" --out "$OUT/seed_parallel_gpu.md"

@@ -17,12 +17,13 @@ import numpy as np
 from jaxprior.train import base_config, build_run
 
 
-def step_config(model: str, *, size: int, batch: int, **model_kwargs
-                ) -> ml_collections.ConfigDict:
+def step_config(model: str, *, size: int, batch: int, compute_dtype: str = "float32",
+                **model_kwargs) -> ml_collections.ConfigDict:
     """A config whose train step is the plain classification step of `model` on 10
     classes (the benchmark's species) at `size` x `size`, SGD-momentum at a constant rate
-    and no weight decay."""
+    and no weight decay, computing in `compute_dtype`."""
     c = base_config()
+    c.model.compute_dtype = compute_dtype
     c.label_key = "species"
     c.image_size = size
     c.batch_size = batch

@@ -34,20 +34,25 @@ from jaxprior.train import mesh as mesh_lib
 
 MODELS = ("resnet20", "resnet18", "vgg16_bn")
 NUM_CLASSES = 10
-# Dense peak FLOP/s of a float32 step as XLA runs it on the GPU (TF32 tensor cores, JAX's
-# default precision there), from the vendors' data sheets, by jax's device_kind prefix.
-PEAK_FLOPS = {"NVIDIA H100": 494e12, "NVIDIA H200": 494e12, "NVIDIA A100": 156e12}
+# Dense peak FLOP/s on the GPU from the vendors' data sheets, by jax's device_kind prefix:
+# of a float32 step as XLA runs it there (TF32 tensor cores, JAX's default precision) and
+# of a bfloat16 one.
+PEAK_FLOPS = {
+    "float32": {"NVIDIA H100": 494e12, "NVIDIA H200": 494e12, "NVIDIA A100": 156e12},
+    "bfloat16": {"NVIDIA H100": 989e12, "NVIDIA H200": 989e12, "NVIDIA A100": 312e12},
+}
 
 
-def peak_flops() -> float:
-    """The first device's float32 peak (nan where it is not in PEAK_FLOPS: the CPU)."""
+def peak_flops(dtype: str = "float32") -> float:
+    """The first device's peak in `dtype` (nan where it is not in PEAK_FLOPS: the CPU)."""
     kind = jax.devices()[0].device_kind
-    return next((v for k, v in PEAK_FLOPS.items() if kind.startswith(k)), float("nan"))
+    return next((v for k, v in PEAK_FLOPS[dtype].items() if kind.startswith(k)), float("nan"))
 
 
 def time_jax(name: str, size: int, batch: int, impl: str, steps: int, warmup: int,
-             devices: int):
-    run = compiled_step(step_config(name, size=size, batch=batch, conv_impl=impl),
+             devices: int, dtype: str = "float32"):
+    run = compiled_step(step_config(name, size=size, batch=batch, conv_impl=impl,
+                                    compute_dtype=dtype),
                         random_batch(step_config(name, size=size, batch=batch)),
                         mesh=mesh_lib.make_mesh(devices))
     return median_seconds(step_runner(run), steps=steps, warmup=warmup), run["flops"]
@@ -138,6 +143,9 @@ def main():
                         help="skip the plain-XLA-convolution column")
     parser.add_argument("--cpu-devices", type=int, default=None,
                         help="CPU devices to split the host into (default: one per core)")
+    parser.add_argument("--dtype", default="float32", choices=tuple(PEAK_FLOPS),
+                        help="jaxprior's compute dtype (config.model.compute_dtype); "
+                             "PyTorch runs float32")
     parser.add_argument("--out", default=None, help="markdown file to write the table to")
     args = parser.parse_args()
     runtime.configure_cpu_devices(args.cpu_devices)
@@ -153,11 +161,11 @@ def main():
               f"GFLOP/s | MFU | {n} devices, plain-XLA conv ms/step | PyTorch ms/step | "
               "jaxprior / PyTorch |")
     rows = [header, "|" + "---|" * 11]
-    peak = peak_flops()
+    peak = peak_flops(args.dtype)
     print(header, flush=True)
     for name in args.models.split(","):
         for size in (int(s) for s in args.sizes.split(",")):
-            run = dict(steps=args.steps, warmup=args.warmup)
+            run = dict(steps=args.steps, warmup=args.warmup, dtype=args.dtype)
             t1, flops = time_jax(name, size, args.batch, "auto", devices=1, **run)
             t, _ = time_jax(name, size, args.batch, "auto", devices=n, **run)
             t_xla = (float("nan") if args.no_xla_baseline else
@@ -173,10 +181,11 @@ def main():
             print(row, flush=True)
     where = machine(f"torch {torch_version or 'not installed'}")
     text = ("\n".join(rows) + f"\n\nMachine: {where}. Command: `python benchmarks/step_time.py "
-            f"--batch {args.batch} --steps {args.steps}`; medians over {args.steps} steps. "
+            f"--batch {args.batch} --steps {args.steps} --dtype {args.dtype}`; medians over "
+            f"{args.steps} steps; jaxprior computes in {args.dtype}. "
             "images/s, GFLOP/s and the ratio use the faster of the two jaxprior columns; "
             "FLOPs are XLA's count for the whole (1-device) step; MFU is against the "
-            "device's float32 (TF32) peak in PEAK_FLOPS (nan on a CPU).\n")
+            f"device's {args.dtype} peak in PEAK_FLOPS (nan on a CPU).\n")
     publish(text, args.out)
 
 

@@ -364,5 +364,5 @@ def test_bfloat16_compute_keeps_float32_state_and_tracks_float32(tiny_config, tm
     logits, _ = bf16.predict({"image": np.zeros((2, 32, 32, 3), np.uint8)})
     assert logits.dtype == np.float32
     tiny_config.model.compute_dtype = "float16"
-    with pytest.raises(ValueError, match="model.compute_dtype must be one of"):
+    with pytest.raises(ValueError, match=r"model\.compute_dtype must be one of"):
         validate_config(tiny_config)
