@@ -104,3 +104,23 @@ def test_adjusted_and_mean_group_accuracy_by_hand():
     import math
 
     assert math.isnan(metrics.adjusted_accuracy(groups, {(5, 5): 3}))
+
+
+def test_split_metrics_worst_group_by_species_and_by_label():
+    from jaxprior.data import sources
+    from jaxprior.metrics.summary import split_metrics
+
+    # 20 kakapos on the forest floor (all right); 10 keas and 10 penguins on it (label 1):
+    # the keas all wrong, the penguins all right; 20 other birds in the sky, all right.
+    n = 60
+    species = np.array([0] * 20 + [1] * 10 + [7] * 10 + [3] * 20)
+    background = np.array([2] * 40 + [0] * 20)
+    label = (species != 0).astype(int)
+    pred = label.copy()
+    pred[20:30] = 0
+    out = {"valid": np.ones(n, bool), "prediction": pred, "label": label, "species": species,
+           "background": background, "loss": np.zeros(n)}
+    m = split_metrics(out, spec=sources.get_spec("synthetic_birds"), label_key="label",
+                      num_classes=2)
+    assert m["worst_group_accuracy"] == 0.0  # the kea x forest floor group
+    assert m["label_worst_group_accuracy"] == 0.5  # other birds x forest floor: 10 of 20

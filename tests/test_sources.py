@@ -136,9 +136,9 @@ def test_benchmark_fields_can_be_overridden_in_the_dataset_name(tmp_path):
 def test_calibration_configs_name_their_benchmark_versions():
     from experiments.configs import calibration
 
-    c = calibration.get_config("other_0.01_hard_0.05")
-    assert c.dataset == "synthetic_birds/64px:other_on_forest=0.01,hard_negative_on_forest=0.05"
-    assert calibration.get_config("other_0.01_hard_0.05", full=True).num_steps == 2000
+    c = calibration.get_config("other_0.002_hard_0.01")
+    assert c.dataset == "synthetic_birds/64px:other_on_forest=0.002,hard_negative_on_forest=0.01"
+    assert calibration.get_config("other_0.002_hard_0.01", full=True).num_steps == 2000
     with pytest.raises(ValueError, match="unknown calibration variant"):
         calibration.get_config("x")
 

@@ -21,7 +21,8 @@ def split_metrics(out: dict, *, spec, label_key: str, num_classes: int,
                   train_group_counts: dict | None = None) -> dict:
     """Loss, accuracy, balanced accuracy, species x background and label x background group
     accuracies, the field's group summaries over groups of at least WORST_GROUP_MIN_COUNT
-    examples (worst-group accuracy, the mean group accuracy and, given the training
+    examples (worst-group accuracy over species x background groups and, as Waterbirds
+    groups, over label x background ones; the mean group accuracy and, given the training
     split's (species, background) counts, the adjusted average accuracy: group accuracies
     weighted by training group sizes) and, on cue-conflict examples of a species task,
     shape bias overall and per class.
@@ -67,6 +68,9 @@ def split_metrics(out: dict, *, spec, label_key: str, num_classes: int,
         for k, value in enumerate(per_class):
             result[f"shape_bias/{spec.name_of('species', k)}"] = float(value)
     label_groups = group_accuracy(pred, target, (out["label"], out["background"]), where=keep)
+    # Waterbirds' grouping (class x background): the worst of fewer, larger groups
+    result["label_worst_group_accuracy"] = worst_group_accuracy(
+        label_groups, min_count=WORST_GROUP_MIN_COUNT)[0]
     for (c, b), (acc, count) in label_groups.items():
         name = f"{spec.name_of('label', c)}@{spec.name_of('background', b)}"
         result[f"label_group/{name}"] = acc
