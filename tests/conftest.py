@@ -46,3 +46,28 @@ def tiny_config(data_dir):
 
 def repo_root() -> str:
     return os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def run_killed_and_resumed(cmd, work, *, timeout: int = 300) -> None:
+    """Runs `cmd` (a training command writing into `work`), SIGKILLs it once its first
+    checkpoint is on disk, and runs it again to the end; fails if it ended before the
+    kill or the rerun fails."""
+    import signal
+    import subprocess
+    import time
+
+    env = dict(os.environ, XLA_FLAGS="", PYTHONUNBUFFERED="1", **CACHE_ENV)
+    proc = subprocess.Popen(cmd, cwd=repo_root(), env=env, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    deadline = time.time() + 240
+    while time.time() < deadline and proc.poll() is None:
+        ckpts = work / "checkpoints"
+        if ckpts.exists() and any(p.name.isdigit() for p in ckpts.iterdir()):
+            proc.send_signal(signal.SIGKILL)
+            break
+        time.sleep(0.02)
+    assert proc.wait(timeout=60) == -signal.SIGKILL, "the run ended before it could be killed"
+    assert not (work / "summary.json").exists()
+    resumed = subprocess.run(cmd, cwd=repo_root(), env=env, capture_output=True, text=True,
+                             timeout=timeout, check=False)
+    assert resumed.returncode == 0, resumed.stderr[-3000:]

@@ -3,10 +3,8 @@
 import json
 import os
 import shutil
-import signal
 import subprocess
 import sys
-import time
 
 import jax
 import jax.numpy as jnp
@@ -17,7 +15,7 @@ from jax.test_util import check_grads
 from jaxprior import losses
 from jaxprior.priors.last_layer import balanced_subsample, dfr_head
 from jaxprior.train import Trainer, train_and_evaluate
-from tests.conftest import CACHE_ENV, repo_root
+from tests.conftest import CACHE_ENV, repo_root, run_killed_and_resumed
 
 
 # -- pure functions ------------------------------------------------------------------------
@@ -265,19 +263,7 @@ def test_method_killed_mid_training_resumes_to_the_same_result(method, data_dir,
                          capture_output=True, text=True, timeout=300, check=False)
     assert ref.returncode == 0, ref.stderr[-3000:]
     work = tmp_path / "killed"
-    proc = subprocess.Popen(_cmd(work, data_dir, flags), cwd=repo_root(), env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.time() + 240
-    while time.time() < deadline and proc.poll() is None:
-        ckpts = work / "checkpoints"
-        if ckpts.exists() and any(p.name.isdigit() for p in ckpts.iterdir()):
-            proc.send_signal(signal.SIGKILL)
-            break
-        time.sleep(0.02)
-    assert proc.wait(timeout=60) == -signal.SIGKILL, "the run ended before it could be killed"
-    resumed = subprocess.run(_cmd(work, data_dir, flags), cwd=repo_root(), env=env,
-                             capture_output=True, text=True, timeout=300, check=False)
-    assert resumed.returncode == 0, resumed.stderr[-3000:]
+    run_killed_and_resumed(_cmd(work, data_dir, flags), work)
     a = json.loads((tmp_path / "ref" / "summary.json").read_text())
     b = json.loads((work / "summary.json").read_text())
     assert 0 < b["resumed_from_step"] < 20

@@ -2,10 +2,8 @@
 
 import json
 import os
-import signal
 import subprocess
 import sys
-import time
 
 import jax
 import numpy as np
@@ -13,7 +11,7 @@ import pytest
 
 from jaxprior.train import NonFiniteLossError, Trainer, check_batch, train_and_evaluate
 from jaxprior.train.config import base_config, validate_config
-from tests.conftest import CACHE_ENV, repo_root
+from tests.conftest import CACHE_ENV, repo_root, run_killed_and_resumed
 
 
 def _losses(config, workdir, n):
@@ -160,21 +158,7 @@ def test_run_killed_mid_training_resumes_to_the_same_result(data_dir, tmp_path):
     assert ref.returncode == 0, ref.stderr[-3000:]
 
     work = tmp_path / "killed"
-    proc = subprocess.Popen(_train_cmd(work, data_dir, steps), cwd=repo_root(), env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.time() + 240
-    while time.time() < deadline and proc.poll() is None:
-        ckpts = work / "checkpoints"
-        if ckpts.exists() and any(p.name.isdigit() for p in ckpts.iterdir()):
-            proc.send_signal(signal.SIGKILL)
-            break
-        time.sleep(0.02)
-    assert proc.wait(timeout=60) == -signal.SIGKILL, "the run ended before it could be killed"
-    assert not (work / "summary.json").exists()
-
-    resumed = subprocess.run(_train_cmd(work, data_dir, steps), cwd=repo_root(), env=env,
-                             capture_output=True, text=True, timeout=300, check=False)
-    assert resumed.returncode == 0, resumed.stderr[-3000:]
+    run_killed_and_resumed(_train_cmd(work, data_dir, steps), work)
 
     a = json.loads((tmp_path / "ref" / "summary.json").read_text())
     b = json.loads((work / "summary.json").read_text())
