@@ -11,9 +11,8 @@ scene), as on Waterbirds; the metrics are reported per species x background grou
   erm              nothing                            the cross-entropy
   group_reweight   group labels                       each example weighted 1 / its group's size
   group_resample   group labels                       every group equally likely in the batches
-  group_dro        group labels                       GroupDRO, eta 0.01 (the reference code's
-                                                      default), no size adjustment
-  jtt              group labels on validation only    ERM for JTT_STEPS steps, its training errors
+  group_dro        group labels                       GroupDRO, eta 0.01, no size adjustment
+  jtt              group labels on validation only    ERM for JTT_FRACTION of the steps, its errors
                                                       repeated JTT_UPWEIGHT times, trained again
   dfr              group labels on validation         the ERM run's head refitted (l1 logistic
                                                       regression) on group-balanced validation data
