@@ -97,10 +97,14 @@ def test_two_runs_may_not_share_a_workdir(tiny_config, tmp_path):
         parallel_runs.run_parallel(runs, parallel=2)
 
 
+GROUP_STEPS = 40
+
+
 def _group_cmd(workdir, data_dir, seeds):
     return [sys.executable, "-m", "experiments.run_seeds", "--config", "tests/tiny_config.py",
             "--workdir", str(workdir), f"--config.data_dir={data_dir}", "--seeds", seeds,
-            "--config.num_steps=20", "--config.checkpoint_every=5", "--config.log_every=5",
+            f"--config.num_steps={GROUP_STEPS}", "--config.checkpoint_every=5",
+            "--config.log_every=5",
             "--parallel_seeds=2"]
 
 
@@ -126,12 +130,15 @@ def test_a_group_killed_with_sigkill_resumes_every_seed_exactly(data_dir, tmp_pa
         time.sleep(0.05)
     assert proc.wait(timeout=60) == -signal.SIGKILL, "the group ended before it was killed"
     time.sleep(1.0)  # the workers die with the group (PR_SET_PDEATHSIG)
-    assert not any((work / f"seed_{s}" / "summary.json").exists() for s in (0, 1))
+    # The workers run unsynchronised: one may finish before the other's first checkpoint.
+    finished = {s for s in (0, 1) if (work / f"seed_{s}" / "summary.json").exists()}
+    assert len(finished) < 2, "both seeds finished before the group was killed"
 
     resumed = subprocess.run(_group_cmd(work, data_dir, "0,1"), cwd=repo_root(), env=env,
                              capture_output=True, text=True, timeout=400, check=False)
     assert resumed.returncode == 0, resumed.stderr[-3000:]
     for seed in (0, 1):
         summary = json.loads((work / f"seed_{seed}" / "summary.json").read_text())
-        assert 0 < summary["resumed_from_step"] < 20
+        if seed not in finished:
+            assert 0 < summary["resumed_from_step"] < GROUP_STEPS
         _assert_same_run(tmp_path / "ref" / f"seed_{seed}", work / f"seed_{seed}")
