@@ -134,11 +134,15 @@ def test_benchmark_fields_can_be_overridden_in_the_dataset_name(tmp_path):
 
 
 def test_calibration_configs_name_their_benchmark_versions():
-    from experiments.configs import calibration
+    from experiments.configs import calibration, study_setting
 
-    c = calibration.get_config("other_0.002_hard_0.01")
-    assert c.dataset == "synthetic_birds/64px:other_on_forest=0.002,hard_negative_on_forest=0.01"
-    assert calibration.get_config("other_0.002_hard_0.01", full=True).num_steps == 2000
+    c = calibration.get_config("other_0.02_hard_0.05")
+    assert c.dataset == "synthetic_birds/32px:other_on_forest=0.02,hard_negative_on_forest=0.05"
+    assert (c.image_size, c.train_limit, c.num_steps) == (32, study_setting.TRAIN_IMAGES,
+                                                          study_setting.STEPS)
+    full = calibration.get_config("other_0.02_hard_0.05", full=True)
+    assert (full.num_steps, full.model.kwargs.width) == (study_setting.FULL_STEPS,
+                                                         study_setting.FULL_WIDTH)
     with pytest.raises(ValueError, match="unknown calibration variant"):
         calibration.get_config("x")
 

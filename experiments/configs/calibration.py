@@ -7,17 +7,18 @@ another head).
 The target (evidence issue): a default where the converged baseline's worst-group
 accuracy on ``test_shift`` lies in [0.2, 0.7] with a seed std <= 0.1 while its i.i.d.
 test accuracy stays >= 0.95; worst-group accuracy over species x background groups and,
-as Waterbirds groups, over label x background ones. Command and budget:
+as Waterbirds groups, over label x background ones. Every run is the baseline in the
+studies' shared setting (``experiments/configs/study_setting.py``) on its benchmark
+version; ``--full``: that setting's full version. Command and budget:
 ``experiments/calibration.py``.
 """
 
+from experiments.configs import study_setting
 from experiments.configs.baseline import get_config as baseline
 from jaxprior.data.sources import synthetic_config
 
 # (other_on_forest, hard_negative_on_forest) of each swept benchmark version.
-POINTS = ((0.002, 0.01), (0.005, 0.02), (0.02, 0.1))
-STEPS = 600  # the validation curve of every run is in its metrics.jsonl (eval_every)
-FULL_STEPS = 2000  # --full: for GPU users
+POINTS = ((0.01, 0.05), (0.02, 0.05), (0.02, 0.1), (0.05, 0.1))
 
 
 def variant_name(other: float, hard: float) -> str:
@@ -36,13 +37,8 @@ def get_config(variant: str = variant_name(*POINTS[0]), *, full: bool = False):
     if variant not in VARIANTS:
         raise ValueError(f"unknown calibration variant {variant!r}; expected one of "
                          f"{list(VARIANTS)}")
-    other, hard = VARIANTS[variant]
-    c = baseline()
-    c.dataset = (f"synthetic_birds/64px:other_on_forest={other:g},"
-                 f"hard_negative_on_forest={hard:g}")
-    c.num_steps = FULL_STEPS if full else STEPS
-    c.eval_every = c.num_steps // 3
-    c.checkpoint_every = c.num_steps // 3
+    c = study_setting.apply(baseline(), full=full,
+                            dataset=study_setting.benchmark(*VARIANTS[variant]))
     c.eval_splits = ("validation", "test", "test_shift")
     c.report_metrics = ("test/accuracy", "test_shift/accuracy",
                         "test_shift/worst_group_accuracy",
