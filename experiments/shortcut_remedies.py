@@ -19,6 +19,7 @@ import numpy as np
 from absl import flags
 
 from experiments.configs import shortcut_remedies as configs
+from experiments.configs import study_setting
 from experiments.study import Study, run
 from jaxprior.train.error_set import write_error_set
 from jaxprior.train.multiseed import seed_runs, train_runs
@@ -86,7 +87,7 @@ STUDY = Study(
     prepare=identify,
     sections=(cost_section,),
     seeds=configs.SEEDS,
-    full=f"the GPU budget: width {configs.FULL_WIDTH}, {configs.FULL_STEPS} steps",
+    full=f"the GPU budget: width {study_setting.FULL_WIDTH}, {study_setting.FULL_STEPS} steps",
 )
 
 if __name__ == "__main__":

@@ -7,24 +7,26 @@ import numpy as np
 
 from experiments import shortcut_remedies
 from experiments.configs import shortcut_remedies as configs
+from experiments.configs import study_setting
 from experiments.study import run_and_publish
 
 
 def test_the_variants_change_only_their_method():
     erm = configs.get_config("erm")
-    assert erm.dataset == configs.BENCHMARK and erm.num_steps == configs.STEPS
+    assert erm.dataset == study_setting.BENCHMARK and erm.num_steps == study_setting.STEPS
     for name in configs.VARIANTS:
         c = configs.get_config(name)
         assert c.dataset == erm.dataset and c.train_limit == erm.train_limit
-        assert c.model.kwargs.width == configs.WIDTH, name
+        assert c.model.kwargs.width == study_setting.WIDTH, name
     jtt = configs.get_config("jtt")
     ident = configs.identification_config(jtt)
-    assert ident.num_steps == round(configs.STEPS * configs.JTT_FRACTION)
+    assert ident.num_steps == round(study_setting.STEPS * configs.JTT_FRACTION)
     assert ident.priors.jtt.upweight == 1.0 and jtt.priors.jtt.upweight == configs.JTT_UPWEIGHT
-    ident.num_steps = ident.checkpoint_every = jtt.num_steps
+    ident.num_steps, ident.checkpoint_every = jtt.num_steps, jtt.checkpoint_every
+    ident.eval_every = jtt.eval_every
     ident.eval_splits, ident.priors.jtt = jtt.eval_splits, jtt.priors.jtt
     assert ident.to_dict() == jtt.to_dict()  # otherwise the JTT run's own config
-    assert configs.get_config("erm", full=True).num_steps == configs.FULL_STEPS
+    assert configs.get_config("erm", full=True).num_steps == study_setting.FULL_STEPS
 
 
 def test_study_runs_jtt_in_two_stages_and_tables_the_costs(tiny_config, tmp_path):
@@ -34,6 +36,7 @@ def test_study_runs_jtt_in_two_stages_and_tables_the_costs(tiny_config, tmp_path
             config[key] = tiny_config[key]
         config.train_limit, config.model.kwargs = 0, {"width": 4}
         config.num_steps = config.checkpoint_every = 4
+        config.eval_every = 0
         return config
 
     study = dataclasses.replace(shortcut_remedies.STUDY,

@@ -3,7 +3,9 @@ group-balanced reweighting and resampling, GroupDRO, JTT and DFR (the spurious-c
 literature's baselines) and CAM restriction, RRR, mask reproduction and the two-stream
 input, all on one benchmark, one backbone and one budget.
 
-Every variant is ``erm()`` with the changes of ``VARIANTS[variant]``. Groups for the
+Every variant is ``erm()`` (the baseline in the studies' shared setting,
+``experiments/configs/study_setting.py``: the calibrated 32x32 benchmark, 2,000 training
+images, a width-8 ResNet-20, 300 steps) with the changes of ``VARIANTS[variant]``. Groups for the
 methods that use them are label x background (what a user annotates: the class and the
 scene), as on Waterbirds; the metrics are reported per species x background group.
 
@@ -22,7 +24,8 @@ scene), as on Waterbirds; the metrics are reported per species x background grou
   two_stream       head boxes (also at test time)     image + head crop, one shared backbone
 
 The article's priors keep the settings of the attention-priors study
-(``experiments/configs/attention_priors.py``); JTT's T and lambda_up and GroupDRO's eta
+(``experiments/configs/attention_priors.py``; the two-stream head crop at half the image
+side; at 32x32 the CAM the CAM priors act on is 4x4); JTT's T and lambda_up and GroupDRO's eta
 are the papers' recipes scaled to this budget, not tuned here.
 
 Model selection: the last step for every method (the runs train to the end of their
@@ -32,23 +35,19 @@ way).
 
   python -m experiments.shortcut_remedies --workdir runs/shortcut_remedies
 
-Budget: 10 variants x 10 seeds plus JTT's 10 identification runs, sized for about two
-hours on a 2-core CPU (estimated from the main job's per-run cost, not yet measured);
-``--full``: a 16-wide network and 3x the steps.
+Budget: 10 variants x 10 seeds plus JTT's 10 identification runs; an ERM run costs
+about 2 minutes on one core (two side by side on a 2-core CPU), RRR about 2.7x that,
+so about 2 h 15 min in all on a 2-core CPU (an estimate; the run's wall time is in its
+results); ``--full``: the setting's full version (16 wide, 3x the steps).
 """
 
 import ml_collections
 
-from experiments.configs import variants
+from experiments.configs import study_setting, variants
 from experiments.configs.attention_priors import VARIANTS as ATTENTION
 from experiments.configs.baseline import get_config as main_baseline
 
 SEEDS = tuple(range(10))
-# the benchmark version the calibration sweep (experiments/calibration.py) chose
-BENCHMARK = "synthetic_birds/64px:other_on_forest=0.05,hard_negative_on_forest=0.2"
-TRAIN_IMAGES = 2_000
-WIDTH, STEPS = 8, 200
-FULL_WIDTH, FULL_STEPS = 16, 600
 JTT_FRACTION, JTT_UPWEIGHT = 1 / 3, 20  # T = a third of the run; lambda_up
 METRICS = ("test/accuracy", "test_shift/worst_group_accuracy", "test_shift/adjusted_accuracy",
            "test_shift/mean_group_accuracy", "test_shift/accuracy")
@@ -74,18 +73,15 @@ VARIANTS = {
     "cam_softmax": ATTENTION["cam_softmax"],
     "rrr": ATTENTION["rrr"],
     "mask_head": ATTENTION["mask_head"],
-    "two_stream": ATTENTION["two_stream"],
+    # the head crop at half the image side, as in the attention-priors study
+    "two_stream": {"model": dict(ATTENTION["two_stream"]["model"], kwargs=dict(
+        ATTENTION["two_stream"]["model"]["kwargs"], crop_size=study_setting.IMAGE_SIZE // 2))},
 }
 assert NEEDS.keys() == VARIANTS.keys()
 
 
 def erm(*, full: bool = False):
-    c = main_baseline()
-    c.dataset = BENCHMARK
-    c.train_limit = TRAIN_IMAGES
-    c.model.kwargs = dict(c.model.kwargs, width=FULL_WIDTH if full else WIDTH)
-    c.num_steps = FULL_STEPS if full else STEPS
-    c.checkpoint_every = c.num_steps
+    c = study_setting.apply(main_baseline(), full=full)
     c.eval_splits = ("validation", "test", "test_shift")
     c.report_metrics = METRICS
     return c
@@ -101,6 +97,8 @@ def identification_config(jtt):
     upweighting, stopped after a JTT_FRACTION of its steps (its own cosine schedule)."""
     c = ml_collections.ConfigDict(jtt.to_dict())
     c.priors.jtt.update(upweight=1.0, error_set="")
-    c.num_steps = c.checkpoint_every = max(1, round(jtt.num_steps * JTT_FRACTION))
+    c.num_steps = max(1, round(jtt.num_steps * JTT_FRACTION))
+    c.eval_every = 0
+    c.checkpoint_every = c.num_steps
     c.eval_splits = ("validation",)
     return c
