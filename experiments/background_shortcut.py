@@ -16,6 +16,7 @@ import os
 import numpy as np
 
 from experiments.configs import background_shortcut as configs
+from experiments.configs import study_setting
 from experiments.study import Study, run
 
 GROUPS = ("kakapo@forest_floor", "kakapo@grass", "other@forest_floor", "other@grass",
@@ -69,7 +70,8 @@ STUDY = Study(
          "excludes 0 on the better / worse side, or not). Model selection: the last step.",
     sections=(groups_section,),
     seeds=configs.SEEDS,
-    full=f"the GPU budget: a {configs.FULL_WIDTH}-wide network, {configs.FULL_STEPS} steps",
+    full=(f"the GPU budget: a {study_setting.FULL_WIDTH}-wide network, "
+          f"{study_setting.FULL_STEPS} steps"),
 )
 
 if __name__ == "__main__":

@@ -5,16 +5,18 @@ import json
 
 from experiments import background_shortcut
 from experiments.configs import background_shortcut as configs
+from experiments.configs import study_setting
 from experiments.study import run_and_publish
 
 
 def test_the_variants_differ_only_in_the_prior():
     base, prior = configs.get_config("baseline"), configs.get_config("cam_softmax")
-    assert base.model.kwargs.width == configs.WIDTH and base.num_steps == configs.STEPS
+    assert base.model.kwargs.width == study_setting.WIDTH
+    assert (base.dataset, base.num_steps) == (study_setting.BENCHMARK, study_setting.STEPS)
     assert prior.priors.cam.weight == 1.0 and base.priors.cam.weight == 0.0
     prior.priors.cam = base.priors.cam
     assert prior.to_dict() == base.to_dict()
-    assert configs.get_config("baseline", full=True).num_steps == configs.FULL_STEPS
+    assert configs.get_config("baseline", full=True).num_steps == study_setting.FULL_STEPS
 
 
 def test_main_job_writes_paired_effects_and_the_group_figure(tiny_config, tmp_path):
@@ -23,7 +25,7 @@ def test_main_job_writes_paired_effects_and_the_group_figure(tiny_config, tmp_pa
         for key in ("dataset", "image_size", "data_dir", "batch_size", "eval_batch_size",
                     "data_threads", "progress"):
             c[key] = tiny_config[key]
-        c.train_limit, c.num_steps, c.checkpoint_every = 0, 3, 3
+        c.train_limit, c.num_steps, c.checkpoint_every, c.eval_every = 0, 3, 3, 0
         c.model.kwargs = {"width": 4}
         return c
 

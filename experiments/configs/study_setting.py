@@ -21,6 +21,10 @@ import ml_collections
 IMAGE_SIZE = 32
 # (other_on_forest, hard_negative_on_forest): P(forest floor | species) in train for the
 # species other than the kakapo and for its two hard negatives (kea, parakeet).
+# P(kakapo | forest floor) = 0.86. The sweep's strongest shortcut at which every seed
+# learns the bird: at the stronger ones some seeds stay on the background solution
+# (worst-group seed std 0.29-0.49), here it is 0.86 +- 0.10 over 5 seeds, above the
+# target band [0.2, 0.7] (not reached).
 CALIBRATED = (0.05, 0.1)
 TRAIN_IMAGES = 2_000
 WIDTH, STEPS = 8, 300
