@@ -130,10 +130,18 @@ def test_maxl_config_errors_and_psi_broadcast(tiny_config, tmp_path):
     m.order = "third"
     with pytest.raises(ValueError, match=r"maxl\.order must be one of"):
         validate_config(tiny_config)
+    m.order = "second"
+    m.temperature = 0.0
+    with pytest.raises(ValueError, match=r"maxl\.temperature must be > 0"):
+        validate_config(tiny_config)
+    m.temperature, m.temperature_end = 2.0, 0.5
+    prior = build_run(tiny_config).priors[-1]
+    assert prior.temperature(0) == 2.0 and prior.temperature(tiny_config.num_steps) == 0.5
 
 
 def test_maxl_run_logs_label_statistics_evaluates_and_resumes(tiny_config, tmp_path):
-    tiny_config.priors.maxl.update(enabled=True, psi=(1, 9), stats_every=2, stats_examples=40)
+    tiny_config.priors.maxl.update(enabled=True, psi=(1, 9), stats_every=2, stats_examples=40,
+                                   temperature=1.0, temperature_end=0.5, gumbel=True)
     tiny_config.num_steps = 4
     tiny_config.eval_splits = ("test",)
     summary = train_and_evaluate(tiny_config, str(tmp_path))

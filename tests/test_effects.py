@@ -1,6 +1,7 @@
 """Paired effects of a study's variants, from their seed results."""
 
 import json
+import subprocess
 
 import numpy as np
 import pytest
@@ -108,3 +109,22 @@ def test_published_results_need_committed_code(tmp_path):
         multiseed.check_publishable(published, commit="abc123+uncommitted changes")
     multiseed.check_publishable(published, commit="abc123")
     multiseed.check_publishable(str(tmp_path), commit="abc123+uncommitted changes")
+
+
+def test_rewritten_published_results_do_not_make_the_code_uncommitted(tmp_path):
+    def git(*args):
+        subprocess.run(["git", "-C", str(tmp_path), *args], check=True, capture_output=True)
+
+    results = tmp_path / "experiments" / "results"
+    results.mkdir(parents=True)
+    (tmp_path / "code.py").write_text("x = 1\n")
+    (results / "table.md").write_text("old\n")
+    git("init", "-q")
+    git("add", "-A")
+    git("-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "init")
+    clean = multiseed.code_commit(str(tmp_path))
+    assert clean and not clean.endswith("+uncommitted changes")
+    (results / "table.md").write_text("new\n")  # a study rewrote its published table
+    assert multiseed.code_commit(str(tmp_path)) == clean
+    (tmp_path / "code.py").write_text("x = 2\n")
+    assert multiseed.code_commit(str(tmp_path)) == clean + "+uncommitted changes"

@@ -236,7 +236,8 @@ def test_errors_for_psi_and_head_widths():
 
 
 def _toy_label_entropy(entropy_weight: float, sharpness_weight: float = 0.0,
-                       gen_lr: float = 300.0) -> dict:
+                       gen_lr: float = 300.0, temperature: float = 1.0,
+                       gumbel: bool = False) -> dict:
     """200 MAXL steps of an MLP on a linearly separable binary toy problem, psi = (5, 5),
     by default with a generator learning rate high enough for its labels to move far."""
     rng = np.random.default_rng(0)
@@ -261,11 +262,12 @@ def _toy_label_entropy(entropy_weight: float, sharpness_weight: float = 0.0,
     step = jax.jit(functools.partial(
         maxl_train_step, mtl_apply=mtl_apply, gen_apply=gen_apply, mtl_tx=tx, gen_tx=gen_tx,
         psi=(5, 5), inner_lr=0.1, entropy_weight=entropy_weight,
-        sharpness_weight=sharpness_weight))
+        sharpness_weight=sharpness_weight, temperature=temperature, gumbel=gumbel))
     batch = {"image": jnp.asarray(x), "label": jnp.asarray(y)}
     for _ in range(200):
         state, _ = step(state, batch)
-    probs = generated_labels(gen_apply(state.gen_params, {}, batch["image"])[0], y, (5, 5))
+    probs = generated_labels(gen_apply(state.gen_params, {}, batch["image"])[0], y, (5, 5),
+                             temperature=temperature)
     return label_statistics(np.asarray(probs), y, (5, 5))
 
 
@@ -328,3 +330,54 @@ def test_normalized_mutual_information_hand_values():
     assert normalized_mutual_information([0, 0, 1, 1], [0, 0, 0, 1]) == pytest.approx(expected)
     with pytest.raises(ValueError, match="same length"):
         normalized_mutual_information([0, 1], [0])
+
+
+def test_straight_through_labels_are_one_hot_in_the_block_with_the_soft_gradient():
+    from jaxprior.meta import straight_through_labels
+
+    logits = jnp.asarray(np.random.default_rng(0).normal(size=(6, 5)), jnp.float32)
+    primary = jnp.array([0, 1, 0, 1, 1, 0])
+    key = jax.random.PRNGKey(3)
+    y = jax.jit(straight_through_labels, static_argnums=2)(logits, primary, PSI, key)
+    mask = np.asarray(losses.hierarchical_mask(primary, PSI))
+    assert np.all(np.asarray(y).sum(1) == 1) and np.all(np.isin(np.asarray(y), (0, 1)))
+    assert np.all(np.asarray(y)[~mask] == 0)  # the argmax lies in the example's block
+    weights = jnp.arange(30.0).reshape(6, 5)
+    noise = jax.random.gumbel(key, logits.shape, logits.dtype)
+    np.testing.assert_allclose(  # the backward pass is the perturbed softmax's
+        jax.grad(lambda z: (straight_through_labels(z, primary, PSI, key) * weights).sum())(
+            logits),
+        jax.grad(lambda z: (generated_labels(z + noise, primary, PSI) * weights).sum())(logits),
+        rtol=1e-6)
+
+
+def test_temperature_is_the_paper_step_on_scaled_logits():
+    mtl, gen = _networks()
+    batch = _batch()
+    gen_apply, gen_params, gen_state = gen
+    halved = (lambda p, s, x: (lambda o: (o[0] / 2.0, o[1]))(gen_apply(p, s, x)),
+              gen_params, gen_state)
+    got, _ = _step_hypergradient(mtl, gen, batch, temperature=2.0)
+    reference, _ = _step_hypergradient(mtl, halved, batch)
+    np.testing.assert_allclose(_flat(got), _flat(reference), rtol=1e-6, atol=1e-9)
+    scheduled, _ = _step_hypergradient(mtl, gen, batch, temperature=lambda step: 2.0 + step)
+    np.testing.assert_allclose(_flat(scheduled), _flat(reference), rtol=1e-6, atol=1e-9)
+
+
+def test_gumbel_labels_train_and_advance_the_key():
+    mtl, gen = _networks()
+    batch = _batch()
+    (mtl_apply, mtl_params, mtl_state), (gen_apply, gen_params, gen_state) = mtl, gen
+    tx = optax.sgd(0.1)
+    state = create_maxl_state(create_train_state(mtl_params, mtl_state, tx, 0), gen_params,
+                              gen_state, tx)
+    step = jax.jit(functools.partial(maxl_train_step, mtl_apply=mtl_apply, gen_apply=gen_apply,
+                                     mtl_tx=tx, gen_tx=tx, psi=PSI, inner_lr=0.5, gumbel=True))
+    new, metrics = step(state, batch)
+    assert not np.array_equal(new.rng, state.rng)
+    assert np.isfinite(float(metrics["generator_grad_norm"]))
+    assert float(metrics["generator_grad_norm"]) > 0
+    paper, _ = jax.jit(functools.partial(maxl_train_step, mtl_apply=mtl_apply,
+                                         gen_apply=gen_apply, mtl_tx=tx, gen_tx=tx, psi=PSI,
+                                         inner_lr=0.5))(state, batch)
+    np.testing.assert_array_equal(paper.rng, state.rng)  # the paper's step draws nothing

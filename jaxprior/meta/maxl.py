@@ -102,15 +102,39 @@ def _check_widths(primary_logits, aux_logits, psi, where):
                          f"psi = {psi} needs sum(psi) = {sum(psi)}")
 
 
-def generated_labels(gen_logits: jax.Array, primary_labels: jax.Array, psi: Sequence[int]
-                     ) -> jax.Array:
-    """The generator's auxiliary distributions [B, sum(psi)]: a softmax within each
-    example's block."""
+def generated_labels(gen_logits: jax.Array, primary_labels: jax.Array, psi: Sequence[int],
+                     *, temperature: float | jax.Array = 1.0) -> jax.Array:
+    """The generator's auxiliary distributions [B, sum(psi)]: a softmax of
+    ``gen_logits / temperature`` within each example's block (temperature 1: the paper's)."""
     psi = check_psi(psi)
     if gen_logits.shape[-1] != sum(psi):
         raise ValueError(f"generated_labels: the generator outputs {gen_logits.shape[-1]} "
                          f"classes, psi = {psi} needs sum(psi) = {sum(psi)}")
-    return mask_softmax(gen_logits, hierarchical_mask(primary_labels, psi))
+    return mask_softmax(gen_logits / temperature, hierarchical_mask(primary_labels, psi))
+
+
+def straight_through_labels(gen_logits: jax.Array, primary_labels: jax.Array,
+                            psi: Sequence[int], key: jax.Array, *,
+                            temperature: float | jax.Array = 1.0) -> jax.Array:
+    """Straight-through Gumbel-softmax labels (Jang et al. 2017, Maddison et al. 2017):
+    one-hot in the forward pass, the gradient of the Gumbel-perturbed softmax in the
+    backward pass.
+
+      soft = softmax_block((gen_logits + g) / temperature),  g ~ Gumbel(0, 1)
+      y    = onehot(argmax soft) + (soft - stop_gradient(soft))
+
+    Shapes as :func:`generated_labels`; `key` a PRNG key. The argmax lies in each
+    example's block (the mask excludes the other blocks).
+
+      >>> y = straight_through_labels(jnp.zeros((2, 4)), jnp.array([0, 1]), (2, 2),
+      ...                             jax.random.PRNGKey(0))
+      >>> y.sum(1).tolist(), bool(((y == 0) | (y == 1)).all())
+      ([1.0, 1.0], True)
+    """
+    noise = jax.random.gumbel(key, gen_logits.shape, gen_logits.dtype)
+    soft = generated_labels(gen_logits + noise, primary_labels, psi, temperature=temperature)
+    hard = jax.nn.one_hot(jnp.argmax(soft, -1), soft.shape[-1], dtype=soft.dtype)
+    return hard + (soft - jax.lax.stop_gradient(soft))  # exactly one-hot forward
 
 
 def _sgd(params, grads, lr):
@@ -201,7 +225,8 @@ def maxl_train_step(state: MaxlState, batch: dict, *, mtl_apply: StatefulApply,
                     gen_tx: optax.GradientTransformation, psi: Sequence[int],
                     inner_lr: float | optax.Schedule, order: str = "second",
                     inner_steps: int = 1, entropy_weight: float = 0.2, gamma: float = 2.0,
-                    fd_epsilon: float = 0.01, sharpness_weight: float = 0.0
+                    fd_epsilon: float = 0.01, sharpness_weight: float = 0.0,
+                    temperature: float | optax.Schedule = 1.0, gumbel: bool = False
                     ) -> tuple[MaxlState, dict]:
     """One MAXL step: the multi-task update and the generator's hypergradient update.
 
@@ -225,6 +250,11 @@ def maxl_train_step(state: MaxlState, batch: dict, *, mtl_apply: StatefulApply,
         iterate (the first-order approximation d theta_k / d theta_j = I).
       entropy_weight, gamma, sharpness_weight: as in :func:`generator_objective`.
       fd_epsilon: the finite-difference step, relative to |v|.
+      temperature: the generator softmax's temperature, or a schedule of the step
+        (1: the paper's labels).
+      gumbel: train on straight-through Gumbel-softmax labels
+        (:func:`straight_through_labels`, a key split from ``state.rng``); the label
+        regulariser still acts on the generator's distributions.
     Returns:
       (new state, metrics): ``loss`` (the multi-task loss), ``primary_loss``,
       ``aux_loss``, ``accuracy``, ``generator_loss`` (the primary loss after the inner
@@ -240,11 +270,18 @@ def maxl_train_step(state: MaxlState, batch: dict, *, mtl_apply: StatefulApply,
     lr = inner_lr(state.step) if callable(inner_lr) else inner_lr
     onehot = jax.nn.one_hot(labels, len(psi))
 
-    def generate(gen_params):
-        logits, gen_model_state = gen_apply(gen_params, state.gen_model_state, images)
-        return generated_labels(logits, labels, psi), gen_model_state
+    tau = temperature(state.step) if callable(temperature) else temperature
+    rng, gumbel_key = jax.random.split(state.rng) if gumbel else (state.rng, None)
 
-    y, gen_vjp, gen_model_state = jax.vjp(generate, state.gen_params, has_aux=True)
+    def generate(gen_params):  # (the labels the inner step trains on, the distributions)
+        logits, gen_model_state = gen_apply(gen_params, state.gen_model_state, images)
+        probs = generated_labels(logits, labels, psi, temperature=tau)
+        if not gumbel:
+            return (probs, probs), gen_model_state
+        targets = straight_through_labels(logits, labels, psi, gumbel_key, temperature=tau)
+        return (targets, probs), gen_model_state
+
+    (y, probs), gen_vjp, gen_model_state = jax.vjp(generate, state.gen_params, has_aux=True)
 
     def heads(params, model_state=state.model_state):
         (primary, aux), new_model_state = mtl_apply(params, model_state, images)
@@ -303,8 +340,8 @@ def maxl_train_step(state: MaxlState, batch: dict, *, mtl_apply: StatefulApply,
         y_grad = -lr * directional / batch_size
     regulariser, regulariser_grad = jax.value_and_grad(functools.partial(
         label_regulariser, entropy_weight=entropy_weight,
-        sharpness_weight=sharpness_weight))(y)
-    (gen_grads,) = gen_vjp(y_grad + regulariser_grad)
+        sharpness_weight=sharpness_weight))(probs)
+    (gen_grads,) = gen_vjp((y_grad, regulariser_grad))
 
     updates, opt_state = mtl_tx.update(grads, state.opt_state, state.params)
     gen_updates, gen_opt_state = gen_tx.update(gen_grads, state.gen_opt_state, state.gen_params)
@@ -316,7 +353,7 @@ def maxl_train_step(state: MaxlState, batch: dict, *, mtl_apply: StatefulApply,
     }
     return state.replace(
         step=state.step + 1, params=optax.apply_updates(state.params, updates),
-        model_state=model_state, opt_state=opt_state,
+        model_state=model_state, opt_state=opt_state, rng=rng,
         gen_params=optax.apply_updates(state.gen_params, gen_updates),
         gen_model_state=gen_model_state, gen_opt_state=gen_opt_state), metrics
 

@@ -54,6 +54,9 @@ def _gen_outputs(logits, aux):
 class Maxl(Prior):
     """``psi``: auxiliary classes per primary class (one entry: the same for all);
     ``order``: "second" (exact hypergradient) or "first" (finite differences);
+    ``sharpness_weight``, ``temperature`` (annealed to ``temperature_end`` when that is
+    > 0) and ``gumbel`` (straight-through Gumbel-softmax labels): remedies for
+    near-uniform generated labels, all off by default (the paper's objective);
     ``generator``: a model name ("" = the run's model) and its kwargs; the statistics of
     the generated labels every ``stats_every`` steps (0 = once per epoch) on the first
     ``stats_examples`` training examples."""
@@ -65,6 +68,9 @@ class Maxl(Prior):
         "inner_steps": 1,
         "entropy_weight": 0.2,
         "sharpness_weight": 0.0,  # > 0: per-example labels made decisive (label_regulariser)
+        "temperature": 1.0,  # of the generator's softmax (1: the paper's)
+        "temperature_end": 0.0,  # > 0: annealed exponentially to it over the run
+        "gumbel": False,  # straight-through Gumbel-softmax labels
         "gamma": 2.0,  # focal exponent of both tasks
         "fd_epsilon": 0.01,
         "generator": {"name": "", "kwargs": {}},
@@ -87,6 +93,10 @@ class Maxl(Prior):
         fields.check_range(cfg.inner_steps, "priors.maxl.inner_steps", low=1, expected=">= 1")
         fields.check_range(cfg.sharpness_weight, "priors.maxl.sharpness_weight", low=0.0,
                            expected=">= 0")
+        fields.check_range(cfg.temperature, "priors.maxl.temperature", low=1e-6,
+                           expected="> 0")
+        fields.check_range(cfg.temperature_end, "priors.maxl.temperature_end", low=0.0,
+                           expected=">= 0 (0: a constant temperature)")
         fields.check_range(cfg.stats_examples, "priors.maxl.stats_examples", low=1,
                            expected=">= 1")
         try:
@@ -124,6 +134,13 @@ class Maxl(Prior):
         self.gen_tx = make_optimizer(m.gen_optimizer, c.num_steps)
         self._labels = None
 
+    def temperature(self, step):
+        """The generator softmax's temperature at `step` (a traced or host integer)."""
+        start, end = float(self.cfg.temperature), float(self.cfg.temperature_end)
+        if not end:
+            return start
+        return start * (end / start) ** (step / max(1, self.config.num_steps))
+
     def branches(self):
         return {HEAD: classifier_head(sum(self.psi))}
 
@@ -142,7 +159,8 @@ class Maxl(Prior):
             gen_tx=self.gen_tx, psi=self.psi,
             inner_lr=learning_rate_schedule(c.optimizer, c.num_steps), order=m.order,
             inner_steps=m.inner_steps, entropy_weight=m.entropy_weight, gamma=m.gamma,
-            fd_epsilon=m.fd_epsilon, sharpness_weight=m.sharpness_weight)
+            fd_epsilon=m.fd_epsilon, sharpness_weight=m.sharpness_weight,
+            temperature=self.temperature, gumbel=bool(m.gumbel))
         label_key = self.task.label_key
 
         def step(state, batch):
@@ -166,13 +184,15 @@ class Maxl(Prior):
         if self._labels is None:
             psi, defs = self.psi, self.gen_defs
 
-            def labels(own, images, primary):
+            def labels(own, images, primary, step):
                 model = nnx.merge(defs.eval, own["gen_params"], own["gen_model_state"])
-                return generated_labels(model(preprocess_images(images))[0], primary, psi)
+                return generated_labels(model(preprocess_images(images))[0], primary, psi,
+                                        temperature=self.temperature(step))
 
             data = NamedSharding(run.mesh, PartitionSpec(run.mesh.axis_names[0]))
             repl = NamedSharding(run.mesh, PartitionSpec())
-            self._labels = jax.jit(labels, in_shardings=(repl, data, data), out_shardings=data)
+            self._labels = jax.jit(labels, in_shardings=(repl, data, data, repl),
+                                   out_shardings=data)
         return self._labels
 
     def label_report(self, run, source, *, limit: int | None = None) -> dict[str, float]:
@@ -187,7 +207,7 @@ class Maxl(Prior):
             keep = batch["valid"]
             device = run.device_batch(batch, "MAXL label statistics")
             out = jax.device_get(labels_of(run.state.priors[self.name], device["image"],
-                                           device[label_key]))
+                                           device[label_key], run.state.step))
             probs.append(np.asarray(out)[keep])
             primary.append(batch[label_key][keep])
             species.append(batch["species"][keep])

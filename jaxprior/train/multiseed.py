@@ -25,13 +25,21 @@ from jaxprior.train.effects import effects_table, paired_effects
 from jaxprior.train.loop import train_and_evaluate
 from jaxprior.train.parallel_runs import Run, default_parallel, run_parallel
 
+# Results under this folder of the repository are the published ones.
+PUBLISHED_PATH = "experiments/results"
+PUBLISHED = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__)))), *PUBLISHED_PATH.split("/"))
 
-def _commit() -> str:
+
+def code_commit(here: str = os.path.dirname(os.path.abspath(__file__))) -> str:
+    """The short commit of the repository holding `here`, with "+uncommitted changes" when
+    a tracked file outside the published results differs from it."""
     try:
-        here = os.path.dirname(os.path.abspath(__file__))
         out = subprocess.run(["git", "-C", here, "rev-parse", "--short", "HEAD"],
                              capture_output=True, text=True, timeout=10, check=False)
-        dirty = subprocess.run(["git", "-C", here, "status", "--porcelain", "--untracked-files=no"],
+        # published results being rewritten by a study are not a change to the code
+        dirty = subprocess.run(["git", "-C", here, "status", "--porcelain", "--untracked-files=no",
+                                "--", ":(top)", f":(top,exclude){PUBLISHED_PATH}"],
                                capture_output=True, text=True, timeout=10,
                                check=False).stdout.strip()
         return out.stdout.strip() + ("+uncommitted changes" if dirty else "") or "unknown"
@@ -40,12 +48,9 @@ def _commit() -> str:
 
 
 # The code a process runs is what it imported at start; HEAD may move while it trains.
-CODE_COMMIT = _commit()
+CODE_COMMIT = code_commit()
 
 
-# Results under this folder of the repository are the published ones.
-PUBLISHED = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(
-    os.path.abspath(__file__)))), "experiments", "results")
 
 
 class UncommittedCodeError(RuntimeError):
