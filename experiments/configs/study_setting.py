@@ -24,7 +24,8 @@ IMAGE_SIZE = 32
 # P(kakapo | forest floor) = 0.86. The sweep's strongest shortcut at which every seed
 # learns the bird: at the stronger ones some seeds stay on the background solution
 # (worst-group seed std 0.29-0.49), here it is 0.86 +- 0.10 over 5 seeds, above the
-# target band [0.2, 0.7] (not reached).
+# target band [0.2, 0.7] (not reached); over the 10 ERM seeds of the shortcut-remedies
+# study it is 0.70 +- 0.34 (one seed at 0): the seed std target is not met either.
 CALIBRATED = (0.05, 0.1)
 TRAIN_IMAGES = 2_000
 WIDTH, STEPS = 8, 300
