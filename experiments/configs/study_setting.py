@@ -12,8 +12,10 @@ its ``full`` version for GPU users (the same code, a wider network, more steps).
                accuracy at a third, two thirds and the end (every study's convergence
                section plots it)
 
-Measured on the 2-core CPU, two runs side by side (one core each): 117 s of training
-and evaluation per run at 32x32, against about 3x that for the same run at 64x64.
+Cost on the 2-core CPU, one seed each of a probe started side by side (one core each,
+an ad-hoc script, not in the repository): 117 s of training and evaluation at 32x32,
+304 s at 64x64 (which ran alone once the 32x32 run ended), about 2.6x. The calibration
+sweep's runs took 109-195 s each at 32x32 (their summary.json, two at a time).
 """
 
 import ml_collections
