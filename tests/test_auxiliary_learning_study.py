@@ -1,0 +1,51 @@
+"""The auxiliary-learning study: its variants and the MAXL label-statistics section."""
+
+import json
+
+from experiments import auxiliary_learning
+from experiments.configs import auxiliary_learning as configs
+from experiments.configs import study_setting
+
+
+def test_the_variants_change_only_their_method():
+    base = configs.get_config("baseline")
+    assert base.dataset == study_setting.BENCHMARK and base.num_steps == study_setting.STEPS
+    assert base.model.kwargs.width == study_setting.WIDTH
+    for name in configs.VARIANTS:
+        c = configs.get_config(name)
+        assert (c.dataset, c.train_limit, c.num_steps) == (
+            base.dataset, base.train_limit, base.num_steps), name
+        assert ("maxl" in name) == bool(c.priors.maxl.enabled), name
+    assert configs.get_config("maxl_sharp").priors.maxl.sharpness_weight == configs.SHARPNESS
+    assert configs.get_config("maxl_anneal").priors.maxl.temperature_end == \
+        configs.TEMPERATURE_END
+    assert configs.get_config("maxl_gumbel").priors.maxl.gumbel
+    assert configs.get_config("maxl").priors.maxl.sharpness_weight == 0.0  # the paper's
+    assert configs.get_config("baseline", full=True).num_steps == study_setting.FULL_STEPS
+
+
+def _run_with_label_log(root, name, seed, records):
+    run = root / name / f"seed_{seed}"
+    run.mkdir(parents=True)
+    with open(run / "metrics.jsonl", "w") as f:
+        for step, (example, mean, nmi) in enumerate(records):
+            f.write(json.dumps({"step": 15 * step, "split": "maxl", "example_entropy": example,
+                                "mean_entropy": mean, "nmi_species": nmi}) + "\n")
+
+
+def test_label_statistics_section_counts_the_seeds_that_meet_each_target(tmp_path):
+    _run_with_label_log(tmp_path, "maxl", 0, [(0.99, 0.95, 0.3), (0.97, 0.93, 0.40)])
+    _run_with_label_log(tmp_path, "maxl", 1, [(0.90, 0.95, 0.3), (0.40, 0.92, 0.65)])
+    results = {"baseline": {"seeds": [0, 1]}, "maxl": {"seeds": [0, 1]}}
+    text = auxiliary_learning.label_statistics_section(str(tmp_path), results, [0, 1])
+    row = next(line for line in text.splitlines() if line.startswith("| maxl |"))
+    example, mean, nmi = row.split(" | ")[1:4]
+    assert example.startswith("0.685 ± ") and "met on 1/2 seeds" in example
+    assert "met on 2/2 seeds" in mean
+    assert nmi.startswith("0.525 ± ") and "met on 1/2 seeds" in nmi
+    assert (tmp_path / "maxl_labels.png").stat().st_size > 0
+
+
+def test_label_statistics_section_is_empty_without_maxl_logs(tmp_path):
+    results = {"baseline": {"seeds": [0]}, "maxl": {"seeds": [0]}}
+    assert auxiliary_learning.label_statistics_section(str(tmp_path), results, [0]) == ""
