@@ -21,6 +21,7 @@ from absl import flags
 from experiments.configs import shortcut_remedies as configs
 from experiments.configs import study_setting
 from experiments.study import Study, run
+from jaxprior.train.effects import contrast_effects, effects_table
 from jaxprior.train.error_set import write_error_set
 from jaxprior.train.multiseed import seed_runs, train_runs
 
@@ -73,6 +74,30 @@ def cost_section(workdir: str, results: dict, seeds) -> str:
             "(JTT: both of its runs).\n\n" + "\n".join(rows) + "\n")
 
 
+def contrasts_section(workdir: str, results: dict, seeds) -> str:
+    """The reading's two questions as paired contrasts between methods
+    (``configs.ORDERING``, ``configs.PRIORS_VS_GROUPS``), each family Holm-corrected;
+    also written to contrasts.json. "" when no contrast has both of its methods."""
+    families = {"The literature's ordering (ERM < JTT < GroupDRO, DFR)": configs.ORDERING,
+                "The article's priors against the group-label methods":
+                    configs.PRIORS_VS_GROUPS}
+    parts, saved = [], {}
+    for title, contrasts in families.items():
+        report = contrast_effects(results, contrasts, configs.CONTRAST_METRICS)
+        if not report["effects"]:
+            continue
+        saved[title] = report
+        parts.append(f"### {title}\n\n" + effects_table(
+            report, configs.CONTRAST_METRICS, rows="contrast",
+            difference="A - B for \"A over B\""))
+    if not parts:
+        return ""
+    with open(os.path.join(workdir, "contrasts.json"), "w") as f:
+        json.dump(saved, f, indent=1)
+    return ("\n## Contrasts between methods\n\n\"A over B\" claims A is better than B; "
+            "contrasts.json holds the same.\n\n" + "\n\n".join(parts) + "\n")
+
+
 STUDY = Study(
     name="shortcut_remedies",
     title="Shortcut remedies and the article's priors, paired by seed against ERM",
@@ -85,7 +110,7 @@ STUDY = Study(
          "accuracies weighted by the training group sizes. Model selection: the last step "
          "(DFR: its l1 strength by validation worst-group accuracy).",
     prepare=identify,
-    sections=(cost_section,),
+    sections=(contrasts_section, cost_section),
     seeds=configs.SEEDS,
     full=f"the GPU budget: width {study_setting.FULL_WIDTH}, {study_setting.FULL_STEPS} steps",
 )

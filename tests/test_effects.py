@@ -80,6 +80,28 @@ def test_only_the_shared_seeds_are_paired():
         effects.paired_effects(one, "missing", ["test/accuracy"])
 
 
+def test_contrasts_between_variants_each_against_its_own_reference():
+    results = {
+        "erm": _result(range(8), BASE),
+        "a": _result(range(8), [b + 0.10 for b in BASE]),
+        "b": _result(range(6), [b + 0.10 + 0.02 * (i % 2) for i, b in enumerate(BASE[:6])],
+                     data="other"),  # another data order: a contrast pairs by seed anyway
+    }
+    contrasts = {"a over erm": ("erm", "a"), "b over a": ("a", "b"),
+                 "c over a": ("a", "c")}  # no results for c: left out
+    report = effects.contrast_effects(results, contrasts, ["test/accuracy"], n_resamples=2000)
+    assert report["seeds"] == list(range(6)) and set(report["effects"]) == {
+        "a over erm", "b over a"}
+    a_erm = report["effects"]["a over erm"]["test/accuracy"]
+    b_a = report["effects"]["b over a"]["test/accuracy"]
+    assert a_erm["verdict"] == "supported" and a_erm["diff"] == pytest.approx(0.10)
+    np.testing.assert_allclose(b_a["per_seed"], [0.0, 0.02] * 3, atol=1e-12)
+    assert b_a["p_improve"] == 0.75 and b_a["n"] == 6
+    table = effects.effects_table(report, ["test/accuracy"], rows="contrast",
+                                  difference="A - B")
+    assert "| contrast | metric |" in table and "| a over erm | test/accuracy | +0.100 |" in table
+
+
 def test_direction_by_metric_name():
     assert effects.direction("test/accuracy") == "higher"
     assert effects.direction("test_shift/worst_group_accuracy") == "higher"

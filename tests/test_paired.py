@@ -58,3 +58,20 @@ def test_compare_refuses_unpaired_or_too_few_values():
         paired.compare([0.1], {"v": [0.2]})
     with pytest.raises(ValueError, match="must be finite"):
         paired.compare([0.1, np.nan], {"v": [0.2, 0.3]})
+
+
+def test_compare_pairs_gives_each_contrast_its_own_reference():
+    rng = np.random.default_rng(2)
+    a = rng.normal(0.50, 0.03, 10)
+    b = a + 0.10 + rng.normal(0, 0.01, 10)
+    c = b - 0.10 + rng.normal(0, 0.01, 10)
+    out = paired.compare_pairs({"b over a": (a, b), "c over b": (b, c), "c over a": (a, c)})
+    assert [out[n]["verdict"] for n in ("b over a", "c over b", "c over a")] == [
+        "supported", "contradicted", "inconclusive"]
+    np.testing.assert_allclose(out["c over b"]["diff"], np.mean(c - b))
+    # one reference for all: the same as compare()
+    same = paired.compare(a, {"b": b, "c": c})
+    pairs = paired.compare_pairs({"b": (a, b), "c": (a, c)})
+    assert same == pairs
+    with pytest.raises(ValueError, match="compare \\('x'\\)"):
+        paired.compare_pairs({"x": ([0.1, 0.2], [0.3])})

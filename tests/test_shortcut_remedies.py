@@ -60,3 +60,25 @@ def test_study_runs_jtt_in_two_stages_and_tables_the_costs(tiny_config, tmp_path
     assert "What each method needs and costs" in text
     assert "| jtt | group labels on validation (selection only) |" in text
     assert (tmp_path / "forest.png").exists()
+
+
+def test_contrasts_section_answers_the_two_questions_from_the_results(tmp_path):
+    rng = np.random.default_rng(0)
+    erm = rng.uniform(0.3, 0.9, 10)
+    lifts = {"erm": 0.0, "jtt": 0.1, "group_dro": 0.2, "dfr": 0.2, "cam_softmax": -0.1}
+    results = {name: {"seeds": list(range(10)), "metrics": {
+        metric: {"values": list(erm + lift + rng.normal(0, 0.01, 10))}
+        for metric in configs.CONTRAST_METRICS}} for name, lift in lifts.items()}
+    text = shortcut_remedies.contrasts_section(str(tmp_path), results, list(range(10)))
+    saved = json.loads((tmp_path / "contrasts.json").read_text())
+    ordering, priors = saved.values()
+    worst = "test_shift/worst_group_accuracy"
+    assert set(ordering["effects"]) == set(configs.ORDERING)
+    assert ordering["effects"]["jtt over erm"][worst]["verdict"] == "supported"
+    assert ordering["effects"]["group_dro over jtt"][worst]["verdict"] == "supported"
+    # only the prior that ran: against both group-label methods
+    assert set(priors["effects"]) == {"cam_softmax over group_dro", "cam_softmax over dfr"}
+    assert priors["effects"]["cam_softmax over dfr"][worst]["verdict"] == "contradicted"
+    assert "| cam_softmax over group_dro | test_shift/worst_group_accuracy |" in text
+    assert shortcut_remedies.contrasts_section(str(tmp_path), {"erm": results["erm"]},
+                                               [0]) == ""

@@ -79,6 +79,17 @@ VARIANTS = {
 }
 assert NEEDS.keys() == VARIANTS.keys()
 
+# The reading's two questions as paired contrasts, (reference, claimed better) each:
+# 1. the literature's worst-group ordering, ERM < JTT < GroupDRO, DFR (Kirichenko et al.
+#    2022, Table 2, on Waterbirds);
+# 2. the article's priors (object masks, head masks or boxes) against the group-label methods.
+ORDERING = {"jtt over erm": ("erm", "jtt"), "group_dro over jtt": ("jtt", "group_dro"),
+            "dfr over jtt": ("jtt", "dfr")}
+PRIORS_VS_GROUPS = {f"{prior} over {method}": (method, prior)
+                    for prior in ("cam_softmax", "rrr", "mask_head", "two_stream")
+                    for method in ("group_dro", "dfr")}
+CONTRAST_METRICS = ("test_shift/worst_group_accuracy", "test_shift/adjusted_accuracy")
+
 
 def erm(*, full: bool = False):
     c = study_setting.apply(main_baseline(), full=full)

@@ -15,6 +15,7 @@ from jaxprior.metrics.clustering import normalized_mutual_information
 from jaxprior.metrics.detection import COCO_IOU_THRESHOLDS, average_precision
 from jaxprior.metrics.open_set import SCORES, auroc, fpr_at_tpr, known_score
 from jaxprior.metrics.paired import compare as paired_compare
+from jaxprior.metrics.paired import compare_pairs as paired_compare_pairs
 from jaxprior.metrics.shape_bias import per_class_shape_bias, shape_bias
 from jaxprior.metrics.shift import (
     accuracy_vs_border,
@@ -28,6 +29,6 @@ __all__ = [
     "COCO_IOU_THRESHOLDS", "SCORES", "accuracy", "accuracy_vs_border", "accuracy_vs_shift",
     "add_border", "adjusted_accuracy", "auroc", "average_precision", "balanced_accuracy",
     "crop_at", "fpr_at_tpr", "group_accuracy", "known_score", "mean_group_accuracy",
-    "normalized_mutual_information", "paired_compare", "per_class_shape_bias", "shape_bias",
-    "shift_consistency", "worst_group_accuracy",
+    "normalized_mutual_information", "paired_compare", "paired_compare_pairs",
+    "per_class_shape_bias", "shape_bias", "shift_consistency", "worst_group_accuracy",
 ]

@@ -118,12 +118,32 @@ def compare(baseline, variants: dict, *, direction: str = "higher", alpha: float
       >>> out["prior"]["verdict"], round(out["prior"]["diff"], 3), out["prior"]["p_improve"]
       ('supported', 0.101, 1.0)
     """
+    return compare_pairs({name: (baseline, values) for name, values in variants.items()},
+                         direction=direction, alpha=alpha, n_resamples=n_resamples, seed=seed)
+
+
+def compare_pairs(pairs: dict, *, direction: str = "higher", alpha: float = 0.05,
+                  n_resamples: int = 9999, seed: int = 0) -> dict[str, dict]:
+    """A family of paired contrasts, each with its own reference, Holm-corrected across
+    them: the claim of contrast `name` is that ``pairs[name][1]`` is better than
+    ``pairs[name][0]`` (per-seed values [n] each, the same seeds in the same order).
+    Returns what :func:`compare` does, per contrast.
+
+    Example (an ordering of three methods, two contrasts):
+
+      >>> a = [0.50, 0.55, 0.52, 0.58, 0.51, 0.54]
+      >>> b = [0.70, 0.72, 0.69, 0.74, 0.71, 0.73]
+      >>> c = [0.71, 0.70, 0.70, 0.75, 0.70, 0.72]
+      >>> out = compare_pairs({"b > a": (a, b), "c > b": (b, c)})
+      >>> out["b > a"]["verdict"], out["c > b"]["verdict"]
+      ('supported', 'inconclusive')
+    """
     if not 0 < alpha < 1:
         raise ValueError(f"compare: alpha must be in (0, 1), got {alpha}")
     if direction not in DIRECTIONS:
         raise ValueError(f"compare: direction must be one of {DIRECTIONS}, got {direction!r}")
-    names = list(variants)
-    pairs = {n: _pair(baseline, variants[n], f"compare ({n!r})") for n in names}
+    names = list(pairs)
+    pairs = {n: _pair(*pairs[n], f"compare ({n!r})") for n in names}
     p = np.array([sign_flip_p_value(v - b) for b, v in pairs.values()])
     adjusted = holm(p)
     ranks = {names[i]: r for r, i in enumerate(np.argsort(p, kind="stable"))}

@@ -110,16 +110,52 @@ def paired_effects(results: dict[str, dict], baseline: str, metrics, *, alpha: f
     return {"seeds": shared, "pairing": pairing, "effects": effects}
 
 
+def contrast_effects(results: dict[str, dict], contrasts: dict[str, tuple[str, str]],
+                     metrics, *, alpha: float = 0.05, n_resamples: int = 9999) -> dict:
+    """Paired contrasts between variants (not only against the baseline):
+    ``contrasts[name] = (reference, variant)`` claims that `variant` is better than
+    `reference`; contrasts naming a variant without results are left out. Holm-corrected
+    across the contrasts of each metric, on the seeds all their variants share. Returns
+    :func:`paired_effects`' structure (``pairing`` empty: a contrast pairs two methods'
+    runs of the same seeds, whatever either changes)."""
+    contrasts = {n: pair for n, pair in contrasts.items() if all(v in results for v in pair)}
+    involved = [v for pair in contrasts.values() for v in pair]
+    shared = ([s for s in results[involved[0]]["seeds"]
+               if all(s in results[v]["seeds"] for v in involved)] if involved else [])
+    effects = {n: {} for n in contrasts}
+    for metric in metrics:
+        ready = {}
+        for name, (reference, variant) in contrasts.items():
+            a, b = (_values(results[v], metric, shared) for v in (reference, variant))
+            if len(shared) < MIN_SEEDS:
+                effects[name][metric] = {"verdict": f"{len(shared)} shared seed(s): too few"}
+            elif a is None or b is None:
+                effects[name][metric] = {"verdict": "not measured on every seed"}
+            else:
+                ready[name] = (a, b)
+        if not ready:
+            continue
+        way = direction(metric)
+        compared = paired.compare_pairs(ready, direction=way, alpha=alpha,
+                                        n_resamples=n_resamples)
+        for name, effect in compared.items():
+            a, b = ready[name]
+            effects[name][metric] = {**effect, "direction": way, "per_seed": (b - a).tolist()}
+    return {"seeds": shared, "pairing": {}, "effects": effects}
+
+
 def _num(x: float) -> str:
     return "nan" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{x:+.3f}"
 
 
-def effects_table(report: dict, metrics) -> str:
-    """Markdown: one row per variant and metric: mean paired difference, its interval
-    (at the Holm level), P(improvement), verdict, per-seed differences."""
-    lines = [(f"Paired by seed over seeds {report['seeds']} (variant - baseline; intervals "
-              "BCa at the Holm-corrected level of each metric's family of variants)."), "",
-             "| variant | metric | diff | CI | level | P(improve) | verdict | per seed |",
+def effects_table(report: dict, metrics, *, rows: str = "variant",
+                  difference: str = "variant - baseline") -> str:
+    """Markdown: one row per variant (or contrast: `rows`) and metric: mean paired
+    difference (`difference`), its interval (at the Holm level), P(improvement), verdict,
+    per-seed differences."""
+    lines = [(f"Paired by seed over seeds {report['seeds']} ({difference}; intervals "
+              f"BCa at the Holm-corrected level of each metric's family of {rows}s)."), "",
+             f"| {rows} | metric | diff | CI | level | P(improve) | verdict | per seed |",
              "|---|---|---|---|---|---|---|---|"]
     for name, per_metric in report["effects"].items():
         for metric in metrics:
