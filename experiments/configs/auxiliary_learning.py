@@ -37,8 +37,8 @@ renderer change tried and not kept) 1.000 on 2,000 and 0.995 on 150.
 
 Model selection: the last step. Seeds: ``SEEDS`` (10, paired). Budget: not measured in
 this setting yet; the head variants cost about an ERM run each (about 2 minutes on one
-core), a MAXL step about 3.65x a single-task one (``benchmarks/results/maxl_step_cpu.md``,
-on VGG-16), so all nine variants would take about 3 hours on a 2-core CPU: run the heads
+core), a MAXL step about 3.45x a single-task one (``benchmarks/results/maxl_step_cpu.md``,
+on VGG-16), so all nine variants would take about 3.5 hours on a 2-core CPU: run the heads
 and ``maxl`` (``--variants baseline,aux_all,aux_others,aux_two,maxl``, about 75 minutes)
 and the MAXL remedies as separate invocations into one workdir.
 """

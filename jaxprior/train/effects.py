@@ -72,6 +72,36 @@ def pairing_report(results: dict[str, dict], baseline: str, seeds: list[int]) ->
     return out
 
 
+def _family(results: dict[str, dict], contrasts: dict[str, tuple[str, str]], metrics,
+            seeds: list[int], *, excluded: dict[str, str] | None = None, alpha: float,
+            n_resamples: int) -> dict:
+    """{contrast: {metric: effect}} of the contrasts (reference, variant) on `seeds`,
+    Holm-corrected per metric; an `excluded` contrast gets its reason as the verdict."""
+    excluded = excluded or {}
+    effects = {n: {} for n in contrasts}
+    for metric in metrics:
+        ready = {}
+        for name, (reference, variant) in contrasts.items():
+            a, b = (_values(results[v], metric, seeds) for v in (reference, variant))
+            if name in excluded:
+                effects[name][metric] = {"verdict": excluded[name]}
+            elif len(seeds) < MIN_SEEDS:
+                effects[name][metric] = {"verdict": f"{len(seeds)} shared seed(s): too few"}
+            elif a is None or b is None:
+                effects[name][metric] = {"verdict": "not measured on every seed"}
+            else:
+                ready[name] = (a, b)
+        if not ready:
+            continue
+        way = direction(metric)
+        compared = paired.compare_pairs(ready, direction=way, alpha=alpha,
+                                        n_resamples=n_resamples)
+        for name, effect in compared.items():
+            a, b = ready[name]
+            effects[name][metric] = {**effect, "direction": way, "per_seed": (b - a).tolist()}
+    return effects
+
+
 def paired_effects(results: dict[str, dict], baseline: str, metrics, *, alpha: float = 0.05,
                    n_resamples: int = 9999) -> dict:
     """``{"seeds", "pairing", "effects": {variant: {metric: effect}}}``; an effect holds
@@ -85,28 +115,10 @@ def paired_effects(results: dict[str, dict], baseline: str, metrics, *, alpha: f
               if all(s in r["seeds"] for r in results.values())]
     pairing = pairing_report(results, baseline, shared)
     variants = [n for n in results if n != baseline]
-    effects = {n: {} for n in variants}
-    for metric in metrics:
-        base = _values(results[baseline], metric, shared)
-        ready = {}
-        for name in variants:
-            values = _values(results[name], metric, shared)
-            if pairing[name]["data"] == "differs":
-                effects[name][metric] = {"verdict": "unpaired: another data order"}
-            elif len(shared) < MIN_SEEDS:
-                effects[name][metric] = {"verdict": f"{len(shared)} shared seed(s): too few"}
-            elif base is None or values is None:
-                effects[name][metric] = {"verdict": "not measured on every seed"}
-            else:
-                ready[name] = values
-        if not ready:
-            continue
-        way = direction(metric)
-        compared = paired.compare(base, ready, direction=way, alpha=alpha,
-                                  n_resamples=n_resamples)
-        for name, effect in compared.items():
-            effects[name][metric] = {**effect, "direction": way,
-                                     "per_seed": (ready[name] - base).tolist()}
+    unpaired = {n: "unpaired: another data order" for n in variants
+                if pairing[n]["data"] == "differs"}
+    effects = _family(results, {n: (baseline, n) for n in variants}, metrics, shared,
+                      excluded=unpaired, alpha=alpha, n_resamples=n_resamples)
     return {"seeds": shared, "pairing": pairing, "effects": effects}
 
 
@@ -122,25 +134,8 @@ def contrast_effects(results: dict[str, dict], contrasts: dict[str, tuple[str, s
     involved = [v for pair in contrasts.values() for v in pair]
     shared = ([s for s in results[involved[0]]["seeds"]
                if all(s in results[v]["seeds"] for v in involved)] if involved else [])
-    effects = {n: {} for n in contrasts}
-    for metric in metrics:
-        ready = {}
-        for name, (reference, variant) in contrasts.items():
-            a, b = (_values(results[v], metric, shared) for v in (reference, variant))
-            if len(shared) < MIN_SEEDS:
-                effects[name][metric] = {"verdict": f"{len(shared)} shared seed(s): too few"}
-            elif a is None or b is None:
-                effects[name][metric] = {"verdict": "not measured on every seed"}
-            else:
-                ready[name] = (a, b)
-        if not ready:
-            continue
-        way = direction(metric)
-        compared = paired.compare_pairs(ready, direction=way, alpha=alpha,
-                                        n_resamples=n_resamples)
-        for name, effect in compared.items():
-            a, b = ready[name]
-            effects[name][metric] = {**effect, "direction": way, "per_seed": (b - a).tolist()}
+    effects = _family(results, contrasts, metrics, shared, alpha=alpha,
+                      n_resamples=n_resamples)
     return {"seeds": shared, "pairing": {}, "effects": effects}
 
 
