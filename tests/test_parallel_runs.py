@@ -90,6 +90,25 @@ def test_a_failing_run_is_named_with_its_log(tiny_config, tmp_path, worker_env):
         parallel_runs.run_parallel(runs, parallel=1, progress=False)
 
 
+def test_a_worker_that_hangs_is_killed_with_its_stacks(tiny_config, tmp_path, monkeypatch):
+    hang = ("from jaxprior.train import worker\nimport time\nworker.enable_stack_dumps()\n"
+            "def stuck():\n    time.sleep(600)\nprint('started', flush=True)\nstuck()")
+
+    def start(run, cores, on_change):
+        os.makedirs(run.workdir, exist_ok=True)
+        with open(os.path.join(run.workdir, parallel_runs.LOG_FILE), "a") as log:
+            return subprocess.Popen([sys.executable, "-c", hang], stdout=log,
+                                    stderr=subprocess.STDOUT, cwd=repo_root())
+
+    monkeypatch.setattr(parallel_runs, "_start", start)
+    runs = [parallel_runs.Run(tiny_config, str(tmp_path / "stuck"))]
+    t0 = time.perf_counter()
+    with pytest.raises(parallel_runs.RunFailedError,
+                       match=r"(?s)stuck failed \(stalled: no output for 10 s.*line 5 in stuck"):
+        parallel_runs.run_parallel(runs, parallel=1, progress=False, stall_timeout_s=10)
+    assert time.perf_counter() - t0 < 60
+
+
 def test_two_runs_may_not_share_a_workdir(tiny_config, tmp_path):
     runs = [parallel_runs.Run(tiny_config, str(tmp_path)), parallel_runs.Run(tiny_config,
                                                                              str(tmp_path))]

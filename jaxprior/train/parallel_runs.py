@@ -53,6 +53,10 @@ class RunFailedError(RuntimeError):
 # benchmarks/results/seed_parallel_cpu.md (330 s for two rounds of two single-core runs,
 # 391 s for four runs over both cores).
 SINGLE_CORE_SLOWDOWN_PER_CORE = 0.84
+# A worker silent this long hangs: a run logs its metrics every few hundred steps at most,
+# and its slowest silent stretch (compiling the MAXL step or evaluating every split on a
+# CPU) takes minutes.
+STALL_TIMEOUT_S = 1800.0
 
 
 def default_parallel(num_runs: int, *, backend: str | None = None,
@@ -127,8 +131,26 @@ def _start(run: Run, cores: list[int], on_change: str) -> subprocess.Popen:
         log.close()
 
 
+def _output_size(workdir: str) -> int:
+    """How much a run has written to its log and metrics (it grows while the run lives)."""
+    return sum(os.path.getsize(p) for p in (os.path.join(workdir, LOG_FILE),
+                                            os.path.join(workdir, "metrics.jsonl"))
+               if os.path.exists(p))
+
+
+def _stop_stalled(proc: subprocess.Popen) -> None:
+    """Asks a stalled worker for its threads' stacks (into its log), then kills it."""
+    proc.send_signal(signal.SIGUSR1)
+    try:
+        proc.wait(timeout=5)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
 def run_parallel(runs: list[Run], *, parallel: int, cores_per_run: int = 1,
-                 on_change: str = "refuse", progress: bool = True) -> list[dict]:
+                 on_change: str = "refuse", progress: bool = True,
+                 stall_timeout_s: float | None = STALL_TIMEOUT_S) -> list[dict]:
     """Trains and evaluates every run, `parallel` at a time, each in a worker process on
     `cores_per_run` cores of its own (one JAX CPU device per core); returns their
     summaries in the order of `runs`.
@@ -139,7 +161,10 @@ def run_parallel(runs: list[Run], *, parallel: int, cores_per_run: int = 1,
 
     Every run is attempted; runs that fail are reported together at the end
     (:class:`RunFailedError`, with each one's log tail), the others' summaries kept on
-    disk. Ctrl-C stops the workers (each keeps its checkpoints) and re-raises.
+    disk. A worker that writes nothing to its log or metrics for `stall_timeout_s`
+    (None: wait forever) is taken to hang: its threads' Python stacks go to its log, it is
+    killed (its checkpoints kept; a rerun resumes it) and it fails. Ctrl-C stops the
+    workers (each keeps its checkpoints) and re-raises.
     """
     if not runs:
         return []
@@ -153,26 +178,38 @@ def run_parallel(runs: list[Run], *, parallel: int, cores_per_run: int = 1,
     queue = list(range(len(runs)))
     total = sum(int(r.config.num_steps) for r in runs)
     bar = tqdm.tqdm(total=total, desc=f"{len(runs)} runs, {parallel} at a time", unit="step",
-                    disable=not progress, dynamic_ncols=True)
-    done_steps = {}
+                    disable=not progress, dynamic_ncols=True,
+                    mininterval=0.5 if sys.stderr.isatty() else 60)  # a log: a line a minute
+    done_steps, last_output = {}, {}
     try:
         while queue or running:
             while queue and free:
                 i, slot = queue.pop(0), free.pop(0)
                 running[i] = (slot, _start(runs[i], slots[slot], on_change))
+                last_output[i] = (_output_size(runs[i].workdir), time.monotonic())
             time.sleep(0.5)
             for i, (slot, proc) in list(running.items()):
                 done_steps[i] = _progress(runs[i].workdir)
                 if proc.poll() is None:
+                    size = _output_size(runs[i].workdir)
+                    if size != last_output[i][0]:
+                        last_output[i] = (size, time.monotonic())
+                    elif (stall_timeout_s is not None
+                          and time.monotonic() - last_output[i][1] > stall_timeout_s):
+                        _stop_stalled(proc)
+                        why = (f"stalled: no output for {stall_timeout_s:.0f} s, killed; its "
+                               "threads' stacks end the log")
+                        failed.append((runs[i].workdir, why))
+                        del running[i]
+                        free.append(slot)
                     continue
                 del running[i]
                 free.append(slot)
                 if proc.returncode == 0:
                     done_steps[i] = int(runs[i].config.num_steps)
                 else:
-                    failed.append((runs[i].workdir, proc.returncode))
-            bar.n = min(total, sum(done_steps.values()))
-            bar.refresh()
+                    failed.append((runs[i].workdir, f"exit {proc.returncode}"))
+            bar.update(min(total, sum(done_steps.values())) - bar.n)
     except BaseException:
         for _, proc in running.values():
             proc.send_signal(signal.SIGINT)
@@ -186,8 +223,9 @@ def run_parallel(runs: list[Run], *, parallel: int, cores_per_run: int = 1,
         bar.close()
     if failed:
         raise RunFailedError("\n\n".join(
-            f"run in {w} failed (exit {rc}); the end of {os.path.join(w, LOG_FILE)}:\n"
-            f"{_tail(os.path.join(w, LOG_FILE))}" for w, rc in failed))
+            f"run in {w} failed ({why}); the end of {os.path.join(w, LOG_FILE)}:\n"
+            f"{_tail(os.path.join(w, LOG_FILE), lines=60 if why.startswith('stalled') else 25)}"
+            for w, why in failed))
     summaries = []
     for run in runs:
         with open(os.path.join(run.workdir, "summary.json")) as f:

@@ -3,12 +3,15 @@
   python -m jaxprior.train.worker WORKDIR/run_spec.json
 
 The spec holds the config, the workdir, ``on_change``, the cores to run on (one JAX CPU
-device each) and the pid of the process that started this one.
+device each) and the pid of the process that started this one. SIGUSR1 prints every
+thread's Python stack to the log (how :func:`~jaxprior.train.parallel_runs.run_parallel`
+reports a worker that hangs).
 """
 
 from __future__ import annotations
 
 import ctypes
+import faulthandler
 import json
 import os
 import signal
@@ -26,6 +29,11 @@ def die_with(parent_pid: int) -> None:
         os.kill(os.getpid(), signal.SIGKILL)
 
 
+def enable_stack_dumps() -> None:
+    """SIGUSR1 prints every thread's Python stack to stderr (the run's log)."""
+    faulthandler.register(signal.SIGUSR1, all_threads=True)
+
+
 def main(argv: list[str]) -> int:
     if len(argv) != 2:
         print("usage: python -m jaxprior.train.worker RUN_SPEC.json", file=sys.stderr)
@@ -33,6 +41,7 @@ def main(argv: list[str]) -> int:
     with open(argv[1]) as f:
         spec = json.load(f)
     die_with(spec["parent_pid"])
+    enable_stack_dumps()
     os.sched_setaffinity(0, spec["cores"])
     from absl import logging
 
