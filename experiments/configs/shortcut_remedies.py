@@ -35,10 +35,13 @@ way).
 
   python -m experiments.shortcut_remedies --workdir runs/shortcut_remedies
 
-Budget: 10 variants x 10 seeds plus JTT's 10 identification runs; an ERM run costs
-about 2 minutes on one core (two side by side on a 2-core CPU), RRR about 2.7x that,
-so about 2 h 15 min in all on a 2-core CPU (an estimate; the run's wall time is in its
-results); ``--full``: the setting's full version (16 wide, 3x the steps).
+Budget: 10 variants x 10 seeds plus JTT's 10 identification runs. Measured on a 2-core
+CPU (runs of 2bd91c0, part of the time beside a test run): the 60 runs of DFR, JTT, the
+two-stream input, the softmax CAM restriction, the mask head and RRR, with the
+identification runs, took 68 min; the 40 ERM-cost runs of ERM, GroupDRO, reweighting and
+resampling take about a minute each two at a time, so the whole study takes about
+1 h 50 min (an estimate from those; each run's wall time is in its results).
+``--full``: the setting's full version (16 wide, 3x the steps).
 """
 
 import ml_collections
