@@ -98,7 +98,7 @@ def _flat(config):
 
 
 @pytest.mark.parametrize("name", ["texture", "mixstyle", "dann", "dann_low_weight",
-                                  "dann_recipe", "jigsaw"])
+                                  "dann_recipe", "dann_hidden", "dann_annealed", "jigsaw"])
 def test_every_study_variant_is_the_baseline_with_one_remedy(name):
     from experiments.configs.shape_bias import get_config
     from jaxprior.train.config import validate_config
@@ -112,6 +112,8 @@ def test_every_study_variant_is_the_baseline_with_one_remedy(name):
                        "mixstyle": {"model.kwargs"}, "dann": {"priors.aux_heads"},
                        "dann_low_weight": {"priors.aux_heads"},
                        "dann_recipe": {"priors.aux_heads", "optimizer.schedule"},
+                       "dann_hidden": {"priors.aux_heads"},
+                       "dann_annealed": {"priors.aux_heads", "optimizer.schedule"},
                        "jigsaw": {"priors.jigsaw"}}[name]
     assert "test_conflict" in c.eval_splits and c.label_key == "species"
     with pytest.raises(ValueError, match="unknown shape-bias variant 'stylize'"):
@@ -131,3 +133,24 @@ def test_shape_bias_figure_from_results(tmp_path):
                for v, b in (("baseline", 0.3), ("texture", 0.8))}
     shape_bias.shape_bias_figure(results).savefig(tmp_path / "bias.png")
     assert (tmp_path / "bias.png").stat().st_size > 10_000
+
+
+def test_dann_section_counts_the_seeds_whose_domain_loss_stays_bounded(tmp_path):
+    import json
+
+    from experiments import shape_bias
+
+    curves = {"dann": [[1.9, 40.0, 2e4], [1.8, 1.7, 1.6]], "dann_recipe": [[1.9, 1.7, 1.6]] * 2}
+    for name, per_seed in curves.items():
+        for seed, values in enumerate(per_seed):
+            run = tmp_path / name / f"seed_{seed}"
+            run.mkdir(parents=True)
+            run.joinpath("metrics.jsonl").write_text("".join(
+                json.dumps({"split": "train", "step": 25 * (i + 1), shape_bias.DOMAIN_LOSS: v})
+                + "\n" for i, v in enumerate(values)))
+    results = {name: {"seeds": [0, 1]} for name in ("baseline", *curves)}
+    text = shape_bias.dann_section(str(tmp_path), results, [0, 1])
+    assert "| dann | 2e+04, 1.6 | 2e+04, 1.8 | 1/2 |" in text
+    assert "| dann_recipe | 1.6, 1.6 | 1.9, 1.9 | 2/2 |" in text
+    assert (tmp_path / "dann_domain_loss.png").exists()
+    assert shape_bias.dann_section(str(tmp_path), {"baseline": {"seeds": [0]}}, [0]) == ""
