@@ -91,22 +91,39 @@ def test_a_failing_run_is_named_with_its_log(tiny_config, tmp_path, worker_env):
 
 
 def test_a_worker_that_hangs_is_killed_with_its_stacks(tiny_config, tmp_path, monkeypatch):
-    hang = ("from jaxprior.train import worker\nimport time\nworker.enable_stack_dumps()\n"
-            "def stuck():\n    time.sleep(600)\nprint('started', flush=True)\nstuck()")
+    hang = ("import faulthandler, signal, time\n"
+            "faulthandler.register(signal.SIGUSR1, all_threads=True)  # as the worker does\n"
+            "def stuck():\n"
+            "    time.sleep(600)\n"
+            "stuck()")
 
     def start(run, cores, on_change):
         os.makedirs(run.workdir, exist_ok=True)
         with open(os.path.join(run.workdir, parallel_runs.LOG_FILE), "a") as log:
             return subprocess.Popen([sys.executable, "-c", hang], stdout=log,
-                                    stderr=subprocess.STDOUT, cwd=repo_root())
+                                    stderr=subprocess.STDOUT)
 
     monkeypatch.setattr(parallel_runs, "_start", start)
     runs = [parallel_runs.Run(tiny_config, str(tmp_path / "stuck"))]
     t0 = time.perf_counter()
     with pytest.raises(parallel_runs.RunFailedError,
-                       match=r"(?s)stuck failed \(stalled: no output for 10 s.*line 5 in stuck"):
-        parallel_runs.run_parallel(runs, parallel=1, progress=False, stall_timeout_s=10)
-    assert time.perf_counter() - t0 < 60
+                       match=r"(?s)stuck failed \(stalled: no output for 3 s.*line 4 in stuck"):
+        parallel_runs.run_parallel(runs, parallel=1, progress=False, stall_timeout_s=3)
+    assert time.perf_counter() - t0 < 30
+
+
+def test_a_worker_prints_its_stacks_on_sigusr1(capfd):
+    import faulthandler
+
+    from jaxprior.train import worker
+
+    worker.enable_stack_dumps()
+    try:
+        os.kill(os.getpid(), signal.SIGUSR1)
+        time.sleep(0.2)
+    finally:
+        faulthandler.unregister(signal.SIGUSR1)
+    assert "most recent call first" in capfd.readouterr().err
 
 
 def test_two_runs_may_not_share_a_workdir(tiny_config, tmp_path):
