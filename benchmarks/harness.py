@@ -5,7 +5,6 @@ the median), a description of the machine, and writing the table."""
 from __future__ import annotations
 
 import os
-import platform
 import statistics
 import time
 from collections.abc import Callable
@@ -14,6 +13,7 @@ import jax
 import ml_collections
 import numpy as np
 
+from jaxprior import runtime
 from jaxprior.train import base_config, build_run
 
 
@@ -94,7 +94,7 @@ def time_round_robin(runs: dict, rounds: int, steps: int) -> dict[str, float]:
 
 def machine(extra: str = "") -> str:
     """The processor, CPU count, JAX version and backend (and `extra`)."""
-    text = (f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, "
+    text = (f"{runtime.cpu_model()}, {os.cpu_count()} CPUs, "
             f"jax {jax.__version__} ({jax.default_backend()}, {jax.device_count()} devices)")
     return f"{text}, {extra}" if extra else text
 

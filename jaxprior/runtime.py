@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import platform
 
 import jax
 
@@ -13,6 +14,20 @@ def cpu_cores() -> int:
         return len(os.sched_getaffinity(0))
     except AttributeError:  # not on Linux
         return os.cpu_count() or 1
+
+
+def cpu_model() -> str:
+    """The processor's model name (Linux: ``/proc/cpuinfo``), else what ``platform``
+    says. XLA:CPU's last bits differ between CPU models, and a run's trajectory with them,
+    so published numbers name it."""
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
 
 
 def configure_cpu_devices(num_devices: int | None = None) -> int:

@@ -150,3 +150,12 @@ def test_rewritten_published_results_do_not_make_the_code_uncommitted(tmp_path):
     assert multiseed.code_commit(str(tmp_path)) == clean
     (tmp_path / "code.py").write_text("x = 2\n")
     assert multiseed.code_commit(str(tmp_path)) == clean + "+uncommitted changes"
+
+
+def test_the_machine_description_names_the_cpu_model(monkeypatch):
+    """Published results name the processor: XLA:CPU's numbers differ between models."""
+    from jaxprior import runtime
+
+    assert runtime.cpu_model()
+    monkeypatch.setattr(runtime, "cpu_model", lambda: "Some CPU(R) 9000")
+    assert "CPUs (Some CPU(R) 9000)," in multiseed.machine_description()

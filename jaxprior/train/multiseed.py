@@ -20,7 +20,7 @@ import matplotlib.pyplot as plt
 import ml_collections
 import numpy as np
 
-from jaxprior import viz
+from jaxprior import runtime, viz
 from jaxprior.train.effects import effects_table, paired_effects
 from jaxprior.train.loop import train_and_evaluate
 from jaxprior.train.parallel_runs import Run, default_parallel, run_parallel
@@ -73,8 +73,9 @@ def check_publishable(workdir: str, commit: str | None = None) -> None:
 def machine_description() -> str:
     devices = jax.devices()
     kind = devices[0].device_kind if devices else "?"
-    return (f"{platform.machine()} {platform.system()}, {os.cpu_count()} CPUs, "
-            f"{len(devices)} x {jax.default_backend()} device ({kind}), jax {jax.__version__}")
+    return (f"{platform.machine()} {platform.system()}, {os.cpu_count()} CPUs "
+            f"({runtime.cpu_model()}), {len(devices)} x {jax.default_backend()} device "
+            f"({kind}), jax {jax.__version__}")
 
 
 def aggregate(summaries: list[dict]) -> dict[str, dict]:
