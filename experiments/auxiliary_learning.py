@@ -14,6 +14,7 @@ import os
 
 import numpy as np
 
+from experiments import contrasts
 from experiments.configs import auxiliary_learning as configs
 from experiments.configs import study_setting
 from experiments.convergence import curve
@@ -82,7 +83,11 @@ STUDY = Study(
     config=configs.get_config,
     note="The main task is kakapo vs the other birds throughout; the species are never its "
          "labels. Model selection: the last step.",
-    sections=(label_statistics_section,),
+    sections=(label_statistics_section, contrasts.contrasts_section(
+        contrasts.Family("The article's and MAXL's claims between variants", configs.CLAIMS,
+                         configs.CLAIM_METRICS),
+        contrasts.Family("MAXL's remedies against the paper's objective", configs.REMEDIES,
+                         configs.REMEDY_METRICS))),
     seeds=configs.SEEDS,
     full=f"the GPU budget: width {study_setting.FULL_WIDTH}, {study_setting.FULL_STEPS} steps",
 )

@@ -18,10 +18,10 @@ import os
 import numpy as np
 from absl import flags
 
+from experiments import contrasts
 from experiments.configs import shortcut_remedies as configs
 from experiments.configs import study_setting
 from experiments.study import Study, run
-from jaxprior.train.effects import contrast_effects, effects_table
 from jaxprior.train.error_set import write_error_set
 from jaxprior.train.multiseed import seed_runs, train_runs
 
@@ -74,28 +74,12 @@ def cost_section(workdir: str, results: dict, seeds) -> str:
             "(JTT: both of its runs).\n\n" + "\n".join(rows) + "\n")
 
 
-def contrasts_section(workdir: str, results: dict, seeds) -> str:
-    """The reading's two questions as paired contrasts between methods
-    (``configs.ORDERING``, ``configs.PRIORS_VS_GROUPS``), each family Holm-corrected;
-    also written to contrasts.json. "" when no contrast has both of its methods."""
-    families = {"The literature's ordering (ERM < JTT < GroupDRO, DFR)": configs.ORDERING,
-                "The article's priors against the group-label methods":
-                    configs.PRIORS_VS_GROUPS}
-    parts, saved = [], {}
-    for title, contrasts in families.items():
-        report = contrast_effects(results, contrasts, configs.CONTRAST_METRICS)
-        if not report["effects"]:
-            continue
-        saved[title] = report
-        parts.append(f"### {title}\n\n" + effects_table(
-            report, configs.CONTRAST_METRICS, rows="contrast",
-            difference="A - B for \"A over B\""))
-    if not parts:
-        return ""
-    with open(os.path.join(workdir, "contrasts.json"), "w") as f:
-        json.dump(saved, f, indent=1)
-    return ("\n## Contrasts between methods\n\n\"A over B\" claims A is better than B; "
-            "contrasts.json holds the same.\n\n" + "\n\n".join(parts) + "\n")
+# The reading's two questions, each family Holm-corrected; also in contrasts.json.
+contrasts_section = contrasts.contrasts_section(
+    contrasts.Family("The literature's ordering (ERM < JTT < GroupDRO, DFR)",
+                     configs.ORDERING, configs.CONTRAST_METRICS),
+    contrasts.Family("The article's priors against the group-label methods",
+                     configs.PRIORS_VS_GROUPS, configs.CONTRAST_METRICS))
 
 
 STUDY = Study(

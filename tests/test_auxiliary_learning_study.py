@@ -49,3 +49,30 @@ def test_label_statistics_section_counts_the_seeds_that_meet_each_target(tmp_pat
 def test_label_statistics_section_is_empty_without_maxl_logs(tmp_path):
     results = {"baseline": {"seeds": [0]}, "maxl": {"seeds": [0]}}
     assert auxiliary_learning.label_statistics_section(str(tmp_path), results, [0]) == ""
+
+
+def test_contrasts_test_the_claims_between_variants_with_maxl_directions(tmp_path):
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    base = rng.uniform(0.3, 0.9, 10)
+
+    def variant(lift, entropy):
+        metrics = {m: {"values": list(base + lift + rng.normal(0, 0.01, 10))}
+                   for m in configs.CLAIM_METRICS}
+        metrics["test/maxl/example_entropy"] = {"values": list(entropy + rng.normal(0, 0.01,
+                                                                                  10))}
+        return {"seeds": list(range(10)), "metrics": metrics}
+
+    results = {"aux_all": variant(0.0, 0.9), "aux_others": variant(0.1, 0.9),
+               "maxl": variant(0.0, 0.95), "maxl_sharp": variant(0.0, 0.4)}
+    section = auxiliary_learning.STUDY.sections[-1]
+    text = section(str(tmp_path), results, list(range(10)))
+    claims, remedies = json.loads((tmp_path / "contrasts.json").read_text()).values()
+    assert set(claims["effects"]) == {"aux_others over aux_all", "maxl over aux_all"}
+    assert claims["effects"]["aux_others over aux_all"]["test/accuracy"]["verdict"] == \
+        "supported"
+    # lower per-example entropy is the better direction: a supported remedy
+    sharp = remedies["effects"]["maxl_sharp over maxl"]["test/maxl/example_entropy"]
+    assert sharp["diff"] < 0 and sharp["verdict"] == "supported"
+    assert "| maxl_sharp over maxl | test/maxl/example_entropy |" in text
