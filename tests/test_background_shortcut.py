@@ -40,6 +40,10 @@ def test_main_job_writes_paired_effects_and_the_group_figure(tiny_config, tmp_pa
                                                        "inconclusive")
     assert saved["cam_softmax"]["pairing"]["data"] == "same"
     assert saved["cam_softmax"]["pairing"]["init"] == "same"
+    per_seed = {name: json.loads((tmp_path / name / "results.json").read_text())["pairing"]
+                for name in configs.VARIANTS}
+    assert per_seed["baseline"][0]["images"] == per_seed["cam_softmax"][0]["images"]
+    assert per_seed["baseline"][0]["images"] != per_seed["baseline"][1]["images"]  # order
     assert (tmp_path / "groups.png").exists() and (tmp_path / "forest.png").exists()
     text = (tmp_path / "results.md").read_text()
     assert "Where the shortcut breaks" in text and "Paired by seed over seeds [0, 1]" in text

@@ -267,17 +267,23 @@ class Trainer:
         initial parameters (call before restoring), and ``data``, of the first two
         training batches' labels and groups. Runs of one seed share both when they differ
         only in a prior that leaves the backbone and the data as they are; a prior that
-        changes the training data by design is named in ``data_changed_by``."""
+        changes the training data by design is named in ``data_changed_by``. ``images``,
+        of those batches' images, is not a pairing condition: it tells runs of the same
+        seed in different sessions whether they read the same pixels (the benchmark is
+        generated on each machine), so that a difference between them is the arithmetic's
+        (XLA:CPU's last bits differ between CPU models) or the data's."""
         backbone = self.state.params.get("backbone", self.state.params)
         init = hashlib.sha1()
         for leaf in jax.tree.leaves(mesh_lib.to_host(backbone)):
             init.update(np.ascontiguousarray(leaf).tobytes())
-        data, it = hashlib.sha1(), self.train_iterator()
+        data, images, it = hashlib.sha1(), hashlib.sha1(), self.train_iterator()
         for _ in range(2):
             batch = next(it)
             for key in sorted({self.config.label_key, "species", "background"} & set(batch)):
                 data.update(np.ascontiguousarray(batch[key]).tobytes())
-        out = {"init": init.hexdigest()[:16], "data": data.hexdigest()[:16]}
+            images.update(np.ascontiguousarray(batch["image"]).tobytes())
+        out = {"init": init.hexdigest()[:16], "data": data.hexdigest()[:16],
+               "images": images.hexdigest()[:16]}
         changed = [f"priors.{p.name}" for p in self.priors if p.changes_training_data()]
         if changed:
             out["data_changed_by"] = ", ".join(changed)
