@@ -92,15 +92,16 @@ def cam_resolution_section(workdir: str, results: dict, seeds) -> str:
                                 image_size=config.image_size, data_dir=config.data_dir)
     examples = [source[i] for i in range(config.train_limit or len(source))]
     masks = np.stack([np.asarray(ex[config.priors.cam.mask_key]) for ex in examples])
-    labels = np.asarray([int(ex["label"]) for ex in examples])
-    names = sources.get_spec(config.dataset).class_names
+    labels = np.asarray([int(ex[config.label_key]) for ex in examples])
+    spec, classes = sources.get_spec(config.dataset), np.unique(labels)
+    names = [spec.name_of(config.label_key, int(k)) for k in classes]
     rows = ["| CAM side | " + " | ".join(
         f"{n}: a cell wholly inside | {n}: cells mostly inside" for n in names) + " |",
         "|---|" + "---|---|" * len(names)]
     for s in (side, 2 * side, 4 * side):
         inside, mostly = cells_inside(masks, s)
         cells = [f"{inside[labels == k].mean():.2f} | {mostly[labels == k].mean():.1f}"
-                 for k in range(len(names))]
+                 for k in classes]
         here = " (this run's)" if s == side else ""
         rows.append(f"| {s}x{s}{here} | " + " | ".join(cells) + " |")
     return ("\n## What the restricted CAM can resolve\n\nThe "

@@ -190,25 +190,24 @@ def run_parallel(runs: list[Run], *, parallel: int, cores_per_run: int = 1,
             time.sleep(0.5)
             for i, (slot, proc) in list(running.items()):
                 done_steps[i] = _progress(runs[i].workdir)
-                if proc.poll() is None:
+                if proc.poll() is not None:
+                    why = None if proc.returncode == 0 else f"exit {proc.returncode}"
+                else:
                     size = _output_size(runs[i].workdir)
                     if size != last_output[i][0]:
                         last_output[i] = (size, time.monotonic())
-                    elif (stall_timeout_s is not None
-                          and time.monotonic() - last_output[i][1] > stall_timeout_s):
-                        _stop_stalled(proc)
-                        why = (f"stalled: no output for {stall_timeout_s:.0f} s, killed; its "
-                               "threads' stacks end the log")
-                        failed.append((runs[i].workdir, why))
-                        del running[i]
-                        free.append(slot)
-                    continue
+                    if (stall_timeout_s is None
+                            or time.monotonic() - last_output[i][1] <= stall_timeout_s):
+                        continue
+                    _stop_stalled(proc)
+                    why = (f"stalled: no output for {stall_timeout_s:.0f} s, killed; its "
+                           "threads' stacks end the log")
                 del running[i]
                 free.append(slot)
-                if proc.returncode == 0:
+                if why is None:
                     done_steps[i] = int(runs[i].config.num_steps)
                 else:
-                    failed.append((runs[i].workdir, f"exit {proc.returncode}"))
+                    failed.append((runs[i].workdir, why))
             bar.update(min(total, sum(done_steps.values())) - bar.n)
     except BaseException:
         for _, proc in running.values():
