@@ -12,9 +12,12 @@ generated on first use, about 10 s) over the seeds; writes into the workdir:
                               P(kakapo | forest floor), per seed
   convergence.png             validation accuracy over training, per run
 
-Budget: 4 benchmark versions x 5 seeds in the studies' setting (300 steps at 32x32),
-about 25 minutes on a 2-core CPU (two single-core runs at a time); ``--full``: the
-setting's full version (a GPU's budget).
+Budget: in the studies' setting (300 steps at 32x32, two single-core runs at a time on a
+2-core CPU) a run costs about 2 minutes, twice that at ``steps_scale`` 2 (training images
+cost nothing per step): the 4 shortcut strengths x 5 seeds about 25 minutes, the three
+budget points x 10 seeds (``--variants other_0.05_hard_0.1,other_0.05_hard_0.1_train_5000,
+other_0.05_hard_0.1_steps_x2 --seeds 0,...,9``) about 40; ``--full``: the setting's full
+version (a GPU's budget).
 """
 
 import json
@@ -34,48 +37,59 @@ def _in_target(results: dict, name: str, metric: str) -> bool:
 
 
 def figures_section(workdir: str, results: dict, seeds) -> str:
-    """The calibration curve (the validation curves: the drivers' convergence section)."""
+    """The calibration curve, one line per training budget (the validation curves: the
+    drivers' convergence section), and the per-seed table."""
     import matplotlib.pyplot as plt
 
     names = [n for n in configs.VARIANTS if n in results]
-    xs = [configs.shortcut_strength(n) for n in names]
+    strength = {n: configs.shortcut_strength(n) for n in names}
+    budgets = list(dict.fromkeys(configs.VARIANTS[n].budget for n in names))
     fig, axes = plt.subplots(1, 2, figsize=(10, 3.8))
-    for metric, label, color in ((WORST, "species x background", "tab:blue"),
-                                 (LABEL_WORST, "label x background", "tab:orange")):
-        for x, n in zip(xs, names, strict=True):
-            values = results[n]["metrics"][metric]["values"]
-            axes[0].plot([x] * len(values), values, "o", color=color, alpha=0.6)
-        axes[0].plot(xs, [results[n]["metrics"][metric]["mean"] for n in names], "-",
-                     color=color, label=label)
-    for x, n in zip(xs, names, strict=True):
-        values = results[n]["metrics"]["test/accuracy"]["values"]
-        axes[1].plot([x] * len(values), values, "o", color="tab:blue", alpha=0.6)
-    axes[1].plot(xs, [results[n]["metrics"]["test/accuracy"]["mean"] for n in names], "-",
-                 color="tab:blue")
+    for b, budget in enumerate(budgets):
+        group = sorted((n for n in names if configs.VARIANTS[n].budget == budget),
+                       key=strength.get)
+        xs = [strength[n] for n in group]
+        marker = "osD^v"[b % 5]
+        for ax, metrics in ((axes[0], ((WORST, "species x bg", "tab:blue"),
+                                       (LABEL_WORST, "label x bg", "tab:orange"))),
+                            (axes[1], (("test/accuracy", None, "tab:blue"),))):
+            for metric, label, color in metrics:
+                for x, n in zip(xs, group, strict=True):
+                    values = results[n]["metrics"][metric]["values"]
+                    ax.plot([x] * len(values), values, marker, color=color, alpha=0.5,
+                            mfc="none" if b else color)
+                ax.plot(xs, [results[n]["metrics"][metric]["mean"] for n in group],
+                        "-" if b == 0 else "--", marker=marker, color=color,
+                        label=f"{label}, {budget}" if label else budget)
     for ax, label in ((axes[0], "test_shift worst-group accuracy"),
                       (axes[1], "test (i.i.d.) accuracy")):
         ax.set_xlabel("shortcut strength: P(kakapo | forest floor) in train")
         ax.set_ylabel(label)
         ax.grid(alpha=0.3)
-    axes[0].axhspan(0.2, 0.7, color="tab:green", alpha=0.1, label="target band")
-    axes[0].legend(fontsize=8)
+        ax.legend(fontsize=7)
+    axes[0].axhspan(0.2, 0.7, color="tab:green", alpha=0.1)
     fig.tight_layout()
     fig.savefig(os.path.join(workdir, "calibration.png"), dpi=120)
     plt.close(fig)
 
-    rows = [("| other_on_forest | hard_negative_on_forest | P(kakapo \\| forest floor) | "
-             "worst-group (species x bg) per seed | worst group per seed | in target | "
-             "worst-group (label x bg) per seed | in target |"),
-            "|---|---|---|---|---|---|---|---|"]
-    for x, n in zip(xs, names, strict=True):
-        groups = []
+    rows = [("| other_on_forest | hard_negative_on_forest | training images | steps "
+             "| P(kakapo \\| forest floor) | worst-group (species x bg) per seed "
+             "| worst group per seed | in target | worst-group (label x bg) per seed "
+             "| in target |"),
+            "|---|---|---|---|---|---|---|---|---|---|"]
+    for n in names:
+        groups, steps = [], set()
         for s in results[n]["seeds"]:
             with open(os.path.join(workdir, n, f"seed_{s}", "summary.json")) as f:
-                groups.append(json.load(f)["metrics"]["test_shift"].get("worst_group"))
-        other, hard = configs.VARIANTS[n]
+                summary = json.load(f)
+            groups.append(summary["metrics"]["test_shift"].get("worst_group"))
+            steps.add(summary["config"]["num_steps"])
+        p = configs.VARIANTS[n]
         cells = [", ".join(f"{v:.3f}" for v in results[n]["metrics"][m]["values"])
                  for m in (WORST, LABEL_WORST)]
-        rows.append(f"| {other:g} | {hard:g} | {x:.3f} | {cells[0]} | "
+        rows.append(f"| {p.other_on_forest:g} | {p.hard_negative_on_forest:g} | "
+                    f"{p.train_images} | {', '.join(str(s) for s in sorted(steps))} | "
+                    f"{strength[n]:.3f} | {cells[0]} | "
                     f"{', '.join(str(g) for g in groups)} | "
                     f"{'yes' if _in_target(results, n, WORST) else 'no'} | {cells[1]} | "
                     f"{'yes' if _in_target(results, n, LABEL_WORST) else 'no'} |")

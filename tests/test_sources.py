@@ -143,6 +143,10 @@ def test_calibration_configs_name_their_benchmark_versions():
     full = calibration.get_config("other_0.02_hard_0.05", full=True)
     assert (full.num_steps, full.model.kwargs.width) == (study_setting.FULL_STEPS,
                                                          study_setting.FULL_WIDTH)
+    budget = calibration.get_config("other_0.05_hard_0.1_steps_x2", full=True)
+    assert (budget.num_steps, budget.eval_every) == (2 * study_setting.FULL_STEPS,
+                                                     2 * study_setting.FULL_STEPS // 3)
+    assert calibration.get_config("other_0.05_hard_0.1_train_5000").train_limit == 5000
     with pytest.raises(ValueError, match="unknown calibration variant"):
         calibration.get_config("x")
 

@@ -1,0 +1,30 @@
+import json
+
+
+def test_calibration_section_tabulates_each_budget_and_the_target(tmp_path):
+    from experiments import calibration
+    from experiments.configs import calibration as configs
+
+    values = {"other_0.05_hard_0.1": [0.9, 0.1], "other_0.05_hard_0.1_steps_x2": [0.5, 0.45]}
+    results = {}
+    for name, worst in values.items():
+        steps = configs.get_config(name).num_steps
+        for seed in (0, 1):
+            run = tmp_path / name / f"seed_{seed}"
+            run.mkdir(parents=True)
+            run.joinpath("summary.json").write_text(json.dumps({
+                "config": {"num_steps": steps},
+                "metrics": {"test_shift": {"worst_group": "kakapo@grass"}}}))
+
+        def stat(v):
+            return {"mean": sum(v) / 2, "std": abs(v[0] - v[1]) / 2 ** 0.5, "values": v}
+
+        results[name] = {"seeds": [0, 1], "metrics": {
+            calibration.WORST: stat(worst), calibration.LABEL_WORST: stat(worst),
+            "test/accuracy": stat([0.99, 0.98])}}
+    text = calibration.figures_section(str(tmp_path), results, [0, 1])
+    assert "| 0.05 | 0.1 | 2000 | 300 | 0.857 | 0.900, 0.100 | kakapo@grass, kakapo@grass | no |" \
+        in text
+    assert "| 0.05 | 0.1 | 2000 | 600 | 0.857 | 0.500, 0.450 | kakapo@grass, kakapo@grass | yes |" \
+        in text
+    assert (tmp_path / "calibration.png").stat().st_size > 10_000
