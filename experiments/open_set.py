@@ -3,13 +3,15 @@ unknown; known-class accuracy and unknown rejection (AUROC, FPR at 95% TPR of ma
 probability, max logit and energy) of the baseline and the other studies' priors, every
 variant of ``experiments/configs/open_set.py`` over seeds.
 
-  python -m experiments.open_set --workdir runs/open_set [--seeds 0,1,2] [--variants a,b]
+  python -m experiments.open_set --workdir runs/open_set [--seeds 0,...,4] \
+      [--variants a,b] [--full]
 
-Writes results.md / results.json (mean ± std over seeds) into the workdir. Runtime on a
-2-core CPU: about 95 minutes (24 runs).
+Writes results.md / results.json (mean ± std and per seed, paired effects against the
+baseline) into the workdir. Sizes and budget: the config's docstring.
 """
 
 from experiments.configs import open_set as configs
+from experiments.configs import study_setting
 from experiments.study import Study, run
 
 STUDY = Study(
@@ -18,6 +20,8 @@ STUDY = Study(
     metrics=configs.METRICS,
     variants=tuple(configs.VARIANTS),
     config=configs.get_config,
+    seeds=configs.SEEDS,
+    full=f"the GPU budget: width {study_setting.FULL_WIDTH}, {study_setting.FULL_STEPS} steps",
 )
 
 if __name__ == "__main__":
