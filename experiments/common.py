@@ -4,6 +4,7 @@ from absl import flags, logging
 from ml_collections import config_flags
 
 from jaxprior import runtime
+from jaxprior.train import seed_group
 
 CONFIG = config_flags.DEFINE_config_file("config", None, "experiment config file",
                                          lock_config=True)
@@ -18,6 +19,7 @@ PARALLEL_SEEDS = flags.DEFINE_integer(
     "parallel_seeds", None, "runs to train at once, each in its own process on its own cores "
     "(default: what finishes first by jaxprior.train.parallel_runs.default_parallel's "
     "measured rule on a CPU, 1 on an accelerator)")
+VMAP_SEEDS = flags.DEFINE_integer("vmap_seeds", 1, seed_group.FLAG_HELP)
 COORDINATOR = flags.DEFINE_string(
     "coordinator", None, "multi-process run: host:port of process 0's coordinator")
 NUM_PROCESSES = flags.DEFINE_integer("num_processes", None, "multi-process run: processes")

@@ -2,7 +2,7 @@
 
   python -m experiments.run_seeds --config experiments/configs/baseline.py \
       --workdir runs/baseline [--seeds 0,1,2] [--config.num_steps=100 ...] [--cpu_devices=N]
-      [--parallel_seeds=K]
+      [--parallel_seeds=K | --vmap_seeds=K]
 """
 
 import sys
@@ -22,7 +22,8 @@ def main(argv):
     results = run_seeds(common.CONFIG.value, workdir, _SEEDS.value,
                         command="python -m experiments.run_seeds " + " ".join(sys.argv[1:]),
                         on_change=common.ON_CHANGE.value,
-                        parallel=common.PARALLEL_SEEDS.value)
+                        parallel=common.PARALLEL_SEEDS.value,
+                        vmap_seeds=common.VMAP_SEEDS.value)
     print(f"\n{results['headline_table']}\n\nFull table: {workdir}/results.md")
 
 

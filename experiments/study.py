@@ -3,9 +3,9 @@
 A study module (``experiments/<name>.py``) defines ``STUDY = Study(...)`` and ends with
 ``if __name__ == "__main__": run(STUDY)``; ``python -m experiments.<name>`` then takes
 ``--workdir``, ``--seeds``, ``--variants``, ``--cpu_devices``, ``--parallel_seeds``,
-``--report_only``, ``--full`` where the study has a full setting (and its own flags),
-trains every variant's config over the seeds (resuming whatever finished), and writes
-``results.md`` / ``results.json`` and the study's figures into the workdir.
+``--vmap_seeds``, ``--report_only``, ``--full`` where the study has a full setting (and
+its own flags), trains every variant's config over the seeds (resuming whatever
+finished), and writes ``results.md`` / ``results.json`` and the study's figures into the workdir.
 :mod:`experiments.report` reads the same ``STUDY`` objects.
 """
 
@@ -21,6 +21,7 @@ from absl import app, flags, logging
 
 from experiments.convergence import convergence_section
 from jaxprior import runtime
+from jaxprior.train import seed_group
 from jaxprior.train.multiseed import (
     load_results,
     machine_description,
@@ -109,10 +110,11 @@ def setting(config: ml_collections.ConfigDict) -> str:
 
 def run_and_publish(study: Study, workdir: str, seeds, variants, *, command: str,
                     report_only: bool = False, on_change: str = "refuse",
-                    parallel: int | None = None, full: bool = False) -> dict[str, dict]:
+                    parallel: int | None = None, vmap_seeds: int = 1,
+                    full: bool = False) -> dict[str, dict]:
     """Trains `variants` of `study` over `seeds` in `workdir` (resuming finished work;
-    nothing with `report_only`; `parallel` runs at a time, see
-    :func:`jaxprior.train.multiseed.train_runs`; `full`: the study's full setting), then
+    nothing with `report_only`; `parallel` runs at a time or `vmap_seeds` seeds vmapped,
+    see :func:`jaxprior.train.multiseed.train_runs`; `full`: the study's full setting), then
     publishes the table of the variants that have finished, with the study's sections
     and the convergence curves; returns their results."""
     require_known(variants, study.variants)
@@ -121,7 +123,7 @@ def run_and_publish(study: Study, workdir: str, seeds, variants, *, command: str
         if study.prepare is not None:
             study.prepare(workdir, configs, [int(s) for s in seeds])
         run_study(configs, workdir, seeds, command=command, on_change=on_change,
-                  parallel=parallel)
+                  parallel=parallel, vmap_seeds=vmap_seeds)
     results = load_results(workdir, list(configs))
     base = study.variant_config(study.baseline or study.variants[0], full=full)
     intro = (f"Mean ± sample std over seeds; {setting(base)}. {study.note} Command: "
@@ -141,6 +143,7 @@ def main(study: Study) -> None:
     run_and_publish(study, FLAGS.workdir, FLAGS.seeds, FLAGS.variants,
                     command=invocation(study.name), report_only=FLAGS.report_only,
                     on_change=FLAGS.on_change, parallel=FLAGS.parallel_seeds,
+                    vmap_seeds=FLAGS.vmap_seeds,
                     full=FLAGS.full if study.full else False)
 
 
@@ -154,6 +157,7 @@ def define_flags(study: Study) -> None:
     flags.DEFINE_integer("parallel_seeds", None, "runs to train at once, each in its own "
                          "process on its own cores (default: parallel_runs.default_parallel's "
                          "measured rule on a CPU, 1 on an accelerator)")
+    flags.DEFINE_integer("vmap_seeds", 1, seed_group.FLAG_HELP)
     flags.DEFINE_bool("report_only", False, "train nothing: tabulate the variants that have "
                       "finished (a results.json in the workdir), with each one's own seeds")
     flags.DEFINE_enum("on_change", "refuse", ["refuse", "overwrite", "continue"],

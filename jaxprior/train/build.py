@@ -40,6 +40,7 @@ class BuiltRun:
     train_step: object
     eval_step: object
     transform: object = None  # the priors' on-device batch transform, or None
+    step_fn: object = None  # train_step before jit: what a seed group vmaps
 
     def device_batch(self, batch: dict) -> dict:
         """A host batch sharded over the mesh (no checks: see Trainer.device_batch)."""
@@ -118,4 +119,4 @@ def build_run(config: ml_collections.ConfigDict, *, mesh: Mesh | None = None) ->
         train_step=jax.jit(train_step, in_shardings=(repl, data), out_shardings=(repl, repl),
                            donate_argnums=0),
         eval_step=jax.jit(eval_step, in_shardings=(repl, data), out_shardings=data),
-        transform=transform)
+        transform=transform, step_fn=train_step)

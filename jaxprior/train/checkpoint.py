@@ -36,6 +36,10 @@ class Checkpointer:
     def latest_step(self) -> int | None:
         return self._manager.latest_step()
 
+    def all_steps(self) -> list[int]:
+        """The steps of the kept checkpoints, oldest first."""
+        return sorted(self._manager.all_steps())
+
     def save(self, step: int, state, data_iterator=None) -> None:
         """Starts an asynchronous save of `state` (and the iterator's position) at `step`."""
         items = {"state": ocp.args.StandardSave(state)}
@@ -59,7 +63,7 @@ class Checkpointer:
         failures = []
         for step in steps:
             try:
-                restored = self._restore(step, state, data_iterator)
+                restored = self.restore(step, state, data_iterator)
             except Exception as e:  # orbax raises many kinds for a damaged checkpoint
                 failures.append((step, f"{type(e).__name__}: {str(e).splitlines()[0][:300]}"))
                 continue
@@ -74,7 +78,9 @@ class Checkpointer:
                                   f"({detail}); move the directory away to start over")
         return None
 
-    def _restore(self, step: int, state, data_iterator):
+    def restore(self, step: int, state, data_iterator=None):
+        """The state saved at `step` (shaped and sharded like `state`); the grain
+        `data_iterator`, when given and saved, is moved to that step's position."""
         abstract = jax.tree.map(ocp.utils.to_shape_dtype_struct, state)
         items = {"state": ocp.args.StandardRestore(abstract)}
         saved = self._manager.item_metadata(step)

@@ -11,6 +11,7 @@ parameters, optimiser state, step, RNG and position in the data stream.
 
 from __future__ import annotations
 
+import dataclasses
 import errno
 import functools
 import hashlib
@@ -156,7 +157,7 @@ class Trainer:
 
         def settle():
             while pending:
-                self._check(*pending.pop(), window)
+                self.check_metrics(*pending.pop(), window)
 
         t0 = time.perf_counter()
         try:
@@ -175,10 +176,7 @@ class Trainer:
                     self.checkpointer.save(done, self.state, data_iterator)
                 if c.log_every and done % c.log_every == 0:
                     settle()
-                    record = {k: float(np.mean([m[k] for m in window])) for k in window[0]}
-                    record.update(step=done, split="train",
-                                  steps_per_s=len(window) / (time.perf_counter() - t0))
-                    self.log.write(record)
+                    record = self.log_training(done, window, time.perf_counter() - t0)
                     bar.set_postfix(loss=f"{record['loss']:.4f}")
                     window, t0 = [], time.perf_counter()
                 if c.eval_every and done % c.eval_every == 0 and done != c.num_steps:
@@ -188,7 +186,15 @@ class Trainer:
             bar.close()
             self.checkpointer.wait()
 
-    def _check(self, index: int, device_metrics: dict, window: list[dict]) -> None:
+    def log_training(self, done: int, window: list[dict], seconds: float) -> dict:
+        """Writes (and returns) the training record of the steps in `window`, the last
+        one step `done`, which took `seconds`."""
+        record = {k: float(np.mean([m[k] for m in window])) for k in window[0]}
+        record.update(step=done, split="train", steps_per_s=len(window) / seconds)
+        self.log.write(record)
+        return record
+
+    def check_metrics(self, index: int, device_metrics: dict, window: list[dict]) -> None:
         """Fetches the metrics of the step at 0-based `index`, stops on non-finite values,
         keeps them for logging. Messages number steps as checkpoints do: step n is the
         n-th update (index n - 1)."""
@@ -351,33 +357,65 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str, *,
             "the same command to resume") from None
 
 
-def _train_and_evaluate(config, workdir: str, *, on_change: str) -> dict:
+@dataclasses.dataclass
+class OpenRun:
+    """A run opened in its workdir: its trainer, pairing fingerprints, training iterator
+    and the step it starts from."""
+
+    config: ml_collections.ConfigDict
+    workdir: str
+    trainer: Trainer
+    pairing: dict
+    data_iterator: object
+    start: int = 0
+
+
+def open_run(config, workdir: str, *, on_change: str, restore: bool = True) -> OpenRun:
+    """Checks `workdir` against `config`, builds the trainer and its data iterator and,
+    with `restore`, resumes from the latest checkpoint (:func:`resume_at` otherwise)."""
     workdir_lib.prepare(workdir, config, on_change=on_change)
     sources.prepare(config.dataset, data_dir=config.data_dir)
     trainer = Trainer(config, workdir)
-    pairing = trainer.pairing()
-    data_iterator = trainer.train_iterator()
-    start = trainer.restore(data_iterator)
-    workdir_lib.store_config(workdir, config)
-    dropped = workdir_lib.truncate_log(workdir, start, num_steps=config.num_steps,
-                                       eval_splits=config.eval_splits)
-    if start:
-        if jax.process_index() == 0:
-            print(f"{workdir}: resumed from step {start} of {config.num_steps}"
-                  + (f" ({dropped} log lines after it dropped)" if dropped else ""),
-                  flush=True)
-    t0 = time.perf_counter()
-    trainer.fit(data_iterator, start_step=start)
-    train_time = time.perf_counter() - t0
+    run = OpenRun(config, workdir, trainer, trainer.pairing(), trainer.train_iterator())
+    if restore:
+        resume_at(run, trainer.restore(run.data_iterator))
+    return run
+
+
+def resume_at(run: OpenRun, start: int) -> None:
+    """Records that `run` (its state restored to `start`) trains from there: stores its
+    config and drops the log lines it will write again."""
+    run.start = start
+    workdir_lib.store_config(run.workdir, run.config)
+    dropped = workdir_lib.truncate_log(run.workdir, start, num_steps=run.config.num_steps,
+                                       eval_splits=run.config.eval_splits)
+    if start and jax.process_index() == 0:
+        print(f"{run.workdir}: resumed from step {start} of {run.config.num_steps}"
+              + (f" ({dropped} log lines after it dropped)" if dropped else ""), flush=True)
+
+
+def finish_run(run: OpenRun, *, train_time: float, trained_with: str = "") -> dict:
+    """Evaluates every split of the trained `run`, writes ``summary.json``, returns it;
+    `trained_with`, when given, says how it trained (a seed group)."""
+    trainer, config = run.trainer, run.config
     results = trainer.evaluate_splits(config.num_steps)
     trainer.checkpointer.close()
     summary = {"config": config.to_dict(),
-               **training_record(workdir, start=start, num_steps=config.num_steps,
+               **training_record(run.workdir, start=run.start, num_steps=config.num_steps,
                                  train_time=train_time),
-               **trainer.run_info(), "pairing": pairing,
+               **trainer.run_info(), "pairing": run.pairing,
                "num_devices": int(trainer.mesh.devices.size),
                "backend": jax.default_backend(), "metrics": results}
+    if trained_with:
+        summary["trained_with"] = trained_with
     if jax.process_index() == 0:
-        with open(os.path.join(workdir, "summary.json"), "w") as f:
+        with open(os.path.join(run.workdir, "summary.json"), "w") as f:
             json.dump(summary, f, indent=1, default=float)
     return summary
+
+
+def _train_and_evaluate(config, workdir: str, *, on_change: str) -> dict:
+    run = open_run(config, workdir, on_change=on_change)
+    t0 = time.perf_counter()
+    run.trainer.fit(run.data_iterator, start_step=run.start)
+    return finish_run(run, train_time=time.perf_counter() - t0)

@@ -24,6 +24,7 @@ from jaxprior import runtime, viz
 from jaxprior.train.effects import effects_table, paired_effects
 from jaxprior.train.loop import train_and_evaluate
 from jaxprior.train.parallel_runs import Run, default_parallel, run_parallel
+from jaxprior.train.seed_group import differing_keys, train_group
 
 # Results under this folder of the repository are the published ones.
 PUBLISHED_PATH = "experiments/results"
@@ -130,12 +131,25 @@ def seed_runs(config: ml_collections.ConfigDict, workdir: str, seeds) -> list[Ru
     return runs
 
 
-def train_runs(runs: list[Run], *, parallel: int | None = None, on_change: str = "refuse"
-               ) -> list[dict]:
+def train_runs(runs: list[Run], *, parallel: int | None = None, on_change: str = "refuse",
+               vmap_seeds: int = 1) -> list[dict]:
     """Every run's summary: `parallel` (default :func:`default_parallel`) at a time in
     worker processes, or, with ``parallel=1``, one after the other in this process over
-    all its devices."""
+    all its devices; with `vmap_seeds` > 1, consecutive runs that differ only in their
+    seed train in this process `vmap_seeds` at a time as one vmapped program
+    (:mod:`jaxprior.train.seed_group`, the accelerator's mode; not with `parallel` > 1)."""
     multihost = jax.process_count() > 1 or any(r.config.get("distributed", False) for r in runs)
+    if vmap_seeds < 1:
+        raise ValueError(f"vmap_seeds must be >= 1, got {vmap_seeds}")
+    if vmap_seeds > 1:
+        if multihost or (parallel or 1) > 1:
+            raise ValueError(f"vmap_seeds={vmap_seeds} trains its seed groups in this single "
+                             f"process: use it with parallel=1 (got {parallel}) and one process")
+        summaries = []
+        for i, group in enumerate(seed_groups(runs, vmap_seeds)):
+            print(f"== seed group {i + 1}: {', '.join(r.workdir for r in group)}", flush=True)
+            summaries.extend(train_group(group, on_change=on_change))
+        return summaries
     if parallel is None:
         parallel = 1 if multihost else default_parallel(len(runs))
     if parallel > 1 and multihost:
@@ -150,11 +164,25 @@ def train_runs(runs: list[Run], *, parallel: int | None = None, on_change: str =
     return summaries
 
 
+def seed_groups(runs: list[Run], size: int) -> list[list[Run]]:
+    """`runs` cut, in order, into groups of at most `size` consecutive runs whose configs
+    differ only in their seed."""
+    groups: list[list[Run]] = []
+    for run in runs:
+        if (groups and len(groups[-1]) < size
+                and not differing_keys([groups[-1][0].config, run.config])):
+            groups[-1].append(run)
+        else:
+            groups.append([run])
+    return groups
+
+
 def run_seeds(config: ml_collections.ConfigDict, workdir: str, seeds, *, command: str = "",
-              on_change: str = "refuse", parallel: int | None = None) -> dict:
+              on_change: str = "refuse", parallel: int | None = None,
+              vmap_seeds: int = 1) -> dict:
     """Trains and evaluates `config` once per seed; writes and returns the results.
     `on_change`: as :func:`jaxprior.train.train_and_evaluate`'s, for every seed's run;
-    `parallel`: as :func:`train_runs`'s."""
+    `parallel`, `vmap_seeds`: as :func:`train_runs`'s."""
     seeds = [int(s) for s in seeds]
     if not seeds:
         raise ValueError("run_seeds needs at least one seed")
@@ -162,7 +190,7 @@ def run_seeds(config: ml_collections.ConfigDict, workdir: str, seeds, *, command
     os.makedirs(workdir, exist_ok=True)
     t0 = time.perf_counter()
     summaries = train_runs(seed_runs(config, workdir, seeds), parallel=parallel,
-                           on_change=on_change)
+                           on_change=on_change, vmap_seeds=vmap_seeds)
     return write_seed_results(config, workdir, seeds, summaries, command=command,
                               wall_time_s=time.perf_counter() - t0)
 
@@ -243,17 +271,18 @@ def run_repeats(run_one: Callable[[int], dict], workdir: str, seeds, *, command:
 
 
 def run_study(configs: dict[str, ml_collections.ConfigDict], workdir: str, seeds, *,
-              command: str, on_change: str = "refuse", parallel: int | None = None
-              ) -> dict[str, dict]:
+              command: str, on_change: str = "refuse", parallel: int | None = None,
+              vmap_seeds: int = 1) -> dict[str, dict]:
     """Every variant's config over `seeds`, each in ``workdir/<variant>`` (resuming); the
-    runs of all variants share one pool of `parallel` workers (:func:`train_runs`)."""
+    runs of all variants share one pool of `parallel` workers, or train in vmapped groups
+    of `vmap_seeds` seeds of a variant (:func:`train_runs`)."""
     seeds = [int(s) for s in seeds]
     check_publishable(workdir)
     runs = {name: seed_runs(config, os.path.join(workdir, name), seeds)
             for name, config in configs.items()}
     t0 = time.perf_counter()
     flat = train_runs([r for rs in runs.values() for r in rs], parallel=parallel,
-                      on_change=on_change)
+                      on_change=on_change, vmap_seeds=vmap_seeds)
     wall = time.perf_counter() - t0
     out, i = {}, 0
     for name, config in configs.items():
