@@ -13,10 +13,13 @@ it (the benchmark data is generated once, before the first row). Rows:
   no compilation cache;
 - ``sequential + cache``: the same with the persistent compilation cache;
 - ``parallel``: ``--parallel_seeds K`` (default: one per core), each seed in its own
-  process on one core (:mod:`jaxprior.train.parallel_runs`), with the cache.
+  process on one core (:mod:`jaxprior.train.parallel_runs`), with the cache;
+- ``vmapped``: ``--vmap_seeds`` = every seed of the row, one process, the seeds' states
+  stacked and trained as one vmapped program (:mod:`jaxprior.train.seed_group`), with
+  the cache: the accelerator's mode (on a CPU slower than sequential).
 
-On a GPU host the same script compares ``--parallel_seeds 1`` with the vmapped mode once
-it exists; today it times the sequential rows only there (``--rows``).
+On a GPU host ``benchmarks/gpu_check.sh`` times ``sequential + cache`` against
+``vmapped`` (``--rows``).
 """
 
 from __future__ import annotations
@@ -35,6 +38,7 @@ ROWS = {
     "sequential": {"parallel": 1, "cache": False},
     "sequential + cache": {"parallel": 1, "cache": True},
     "parallel": {"parallel": None, "cache": True},
+    "vmapped": {"parallel": 1, "cache": True, "vmap": True},
 }
 
 
@@ -46,6 +50,8 @@ def time_row(row: dict, *, config: str, steps: int, seeds: list[int], parallel: 
     cmd = [sys.executable, "-m", "experiments.run_seeds", "--config", config,
            "--workdir", workdir, f"--config.num_steps={steps}", "--config.progress=false",
            "--seeds", ",".join(map(str, seeds)), f"--parallel_seeds={k}"]
+    if row.get("vmap"):
+        cmd.append(f"--vmap_seeds={len(seeds)}")
     env = dict(os.environ, JAXPRIOR_COMPILATION_CACHE=cache)
     env.pop("JAX_COMPILATION_CACHE_DIR", None)
     t0 = time.perf_counter()
@@ -92,7 +98,8 @@ def main():
         (f"`{args.config}` at {args.steps} steps, seeds {seeds}, each row a fresh process "
          "timed start to finish (compilation, input pipeline, training, evaluation of every "
          f"split; data generated before). Parallel row: {parallel} runs at a time, one core "
-         f"each. Command: `python benchmarks/seed_parallel.py {' '.join(sys.argv[1:])}`."),
+         f"each; vmapped row: all {len(seeds)} seeds in one vmapped program. Command: "
+         f"`python benchmarks/seed_parallel.py {' '.join(sys.argv[1:])}`."),
         (f"Machine: {runtime.cpu_cores()} cores, jax {jax.__version__} "
          f"({jax.default_backend()}), {os.uname().machine}."),
         "",
