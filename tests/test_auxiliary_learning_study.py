@@ -16,11 +16,14 @@ def test_the_variants_change_only_their_method():
         assert (c.dataset, c.train_limit, c.num_steps) == (
             base.dataset, base.train_limit, base.num_steps), name
         assert ("maxl" in name) == bool(c.priors.maxl.enabled), name
-    assert configs.get_config("maxl_sharp").priors.maxl.sharpness_weight == configs.SHARPNESS
+    sharp = configs.get_config("maxl_sharp").priors.maxl
+    assert (sharp.sharpness_weight, sharp.entropy_weight) == (configs.SHARPNESS,
+                                                              configs.INFOMAX_ENTROPY)
     assert configs.get_config("maxl_anneal").priors.maxl.temperature_end == \
         configs.TEMPERATURE_END
     assert configs.get_config("maxl_gumbel").priors.maxl.gumbel
-    assert configs.get_config("maxl").priors.maxl.sharpness_weight == 0.0  # the paper's
+    paper = configs.get_config("maxl").priors.maxl
+    assert (paper.sharpness_weight, paper.entropy_weight) == (0.0, 0.2)  # the paper's
     assert configs.get_config("baseline", full=True).num_steps == study_setting.FULL_STEPS
 
 
