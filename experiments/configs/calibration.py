@@ -45,7 +45,7 @@ class Point(NamedTuple):
 
 POINTS = (Point(0.01, 0.05), Point(0.02, 0.05), Point(0.02, 0.1), Point(0.05, 0.1),
           Point(0.05, 0.1, train_images=5_000), Point(0.05, 0.1, steps_scale=2),
-          Point(0.02, 0.1, train_images=5_000))
+          Point(0.02, 0.1, steps_scale=2), Point(0.01, 0.05, steps_scale=2))
 VARIANTS = {p.name: p for p in POINTS}
 
 
