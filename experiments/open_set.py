@@ -7,11 +7,14 @@ variant of ``experiments/configs/open_set.py`` over seeds.
       [--variants a,b] [--full]
 
 Writes results.md / results.json (mean ± std and per seed, paired effects against the
-baseline) into the workdir. Sizes and budget: the config's docstring.
+baseline) into the workdir and, for the DANN variants, whether the domain loss stayed
+bounded on every seed (dann_domain_loss.png; the shape-bias study's section). Sizes and
+budget: the config's docstring.
 """
 
 from experiments.configs import open_set as configs
 from experiments.configs import study_setting
+from experiments.shape_bias import dann_section
 from experiments.study import Study, run
 
 STUDY = Study(
@@ -20,6 +23,7 @@ STUDY = Study(
     metrics=configs.METRICS,
     variants=tuple(configs.VARIANTS),
     config=configs.get_config,
+    sections=(dann_section,),
     seeds=configs.SEEDS,
     full=f"the GPU budget: width {study_setting.FULL_WIDTH}, {study_setting.FULL_STEPS} steps",
 )
