@@ -103,12 +103,14 @@ def test_contrasts_between_variants_each_against_its_own_reference():
 
 
 def test_direction_by_metric_name():
-    assert effects.direction("test/accuracy") == "higher"
-    assert effects.direction("test_shift/worst_group_accuracy") == "higher"
-    assert effects.direction("test/loss") == "lower"
-    assert effects.direction("open_set/fpr_at_95tpr") == "lower"
-    assert effects.direction("test_conflict/texture_accuracy") == "lower"
-    assert effects.direction("test_conflict/shape_accuracy") == "higher"
+    from jaxprior.metrics.directions import direction
+
+    assert direction("test/accuracy") == "higher"
+    assert direction("test_shift/worst_group_accuracy") == "higher"
+    assert direction("test/loss") == "lower"
+    assert direction("open_set/fpr_at_95tpr") == "lower"
+    assert direction("test_conflict/texture_accuracy") == "lower"
+    assert direction("test_conflict/shape_accuracy") == "higher"
 
 
 def test_write_comparison_adds_effects_and_a_forest_plot(tmp_path):

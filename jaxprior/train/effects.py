@@ -20,20 +20,9 @@ import math
 import numpy as np
 
 from jaxprior.metrics import paired
+from jaxprior.metrics.directions import direction
 
-# Metrics where lower is better (by a word in the name); every other one: higher. A
-# shape-bias remedy's claim is less texture reliance: fewer cue-conflict images
-# classified as their texture's species.
-LOWER_IS_BETTER = ("loss", "fpr", "error", "ece", "calibration", "example_entropy",
-                   "texture_accuracy")
 MIN_SEEDS = 2
-
-
-def direction(metric: str) -> str:
-    """"lower" for a loss, false-positive rate, error, calibration error, MAXL's
-    per-example label entropy or cue-conflict texture accuracy, else "higher"."""
-    name = metric.split("/")[-1].lower()
-    return "lower" if any(word in name for word in LOWER_IS_BETTER) else "higher"
 
 
 def _fingerprints(result: dict, seeds: list[int], key: str) -> list | None:

@@ -1,0 +1,14 @@
+"""Which way each metric improves, by a word in its name: what paired effects read to
+call a difference supported or contradicted."""
+
+# Metrics where lower is better; every other one: higher. A shape-bias remedy's claim is
+# less texture reliance: fewer cue-conflict images classified as their texture's species.
+LOWER_IS_BETTER = ("loss", "fpr", "error", "ece", "calibration", "example_entropy",
+                   "texture_accuracy")
+
+
+def direction(metric: str) -> str:
+    """"lower" for a loss, false-positive rate, error, calibration error, MAXL's
+    per-example label entropy or cue-conflict texture accuracy, else "higher"."""
+    name = metric.split("/")[-1].lower()
+    return "lower" if any(word in name for word in LOWER_IS_BETTER) else "higher"
