@@ -64,8 +64,7 @@ def figures_section(workdir: str, results: dict, seeds) -> str:
                         label=f"{label}, {budget}" if label else budget)
     for ax, label in ((axes[0], "test_shift worst-group accuracy"),
                       (axes[1], "test (i.i.d.) accuracy")):
-        ax.set_xlabel("shortcut strength: P(kakapo | forest floor) in train (budgets "
-                      "offset by 0.004)")
+        ax.set_xlabel("P(kakapo | forest floor) in train (budgets offset by 0.004)")
         ax.set_ylabel(label)
         ax.grid(alpha=0.3)
         ax.legend(fontsize=7)
