@@ -23,11 +23,12 @@ import ml_collections
 IMAGE_SIZE = 32
 # (other_on_forest, hard_negative_on_forest): P(forest floor | species) in train for the
 # species other than the kakapo and for its two hard negatives (kea, parakeet).
-# P(kakapo | forest floor) = 0.86. The sweep's strongest shortcut at which every seed
-# learns the bird: at the stronger ones some seeds stay on the background solution
-# (worst-group seed std 0.29-0.49), here it is 0.86 +- 0.10 over 5 seeds, above the
-# target band [0.2, 0.7] (not reached); over the 10 ERM seeds of the shortcut-remedies
-# study it is 0.70 +- 0.34 (one seed at 0): the seed std target is not met either.
+# P(kakapo | forest floor) = 0.86. Chosen by the first sweep as the strongest shortcut
+# at which every seed learned the bird (0.86 +- 0.10 over 5 seeds); over 10 seeds at
+# 300 steps the seeds split between the bird and the background in every session since
+# (0.70 +- 0.34, 0.47 +- 0.45, 0.58 +- 0.44), and at 600 steps every seed learns the
+# bird (0.95 +- 0.05): experiments/results/calibration/README.md. The target band
+# [0.2, 0.7] with seed std <= 0.1 is not reached.
 CALIBRATED = (0.05, 0.1)
 TRAIN_IMAGES = 2_000
 WIDTH, STEPS = 8, 300
