@@ -357,7 +357,7 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str, *,
             "the same command to resume") from None
 
 
-@dataclasses.dataclass
+@dataclasses.dataclass(eq=False)  # compared by identity: a seed group tracks its members
 class OpenRun:
     """A run opened in its workdir: its trainer, pairing fingerprints, training iterator
     and the step it starts from."""
