@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 
+import numpy as np
 import pytest
 
 from jaxprior.train import multiseed, parallel_runs, seed_group
@@ -36,6 +37,29 @@ def test_a_seed_trained_in_a_vmapped_group_matches_it_trained_alone(tiny_config,
         records = [json.loads(line) for line in
                    open(tmp_path / "group" / f"seed_{seed}" / "metrics.jsonl")]
         assert {r["step"] for r in records if r["split"] == "test"} == {3, 6}
+
+
+@pytest.mark.slow  # about a minute: MAXL compiles its second-order step twice
+def test_a_prior_with_host_work_runs_it_on_each_seed_of_a_group(tiny_config, tmp_path):
+    # MAXL's on_step logs its generated labels' statistics from each run's own state.
+    tiny_config.num_devices = 1
+    tiny_config.priors.maxl.enabled = True
+    tiny_config.priors.maxl.stats_every = 3
+    multiseed.run_seeds(tiny_config, str(tmp_path / "group"), [0, 1], parallel=1,
+                        vmap_seeds=2)
+    multiseed.run_seeds(tiny_config, str(tmp_path / "alone"), [1], parallel=1)
+
+    def label_records(workdir):
+        return [r for r in map(json.loads, open(workdir / "metrics.jsonl"))
+                if r["split"] == "maxl"]
+
+    seed_0, seed_1 = (label_records(tmp_path / "group" / f"seed_{s}") for s in (0, 1))
+    alone = label_records(tmp_path / "alone" / "seed_1")
+    assert [r["step"] for r in seed_0] == [r["step"] for r in seed_1] == [3, 6]
+    assert seed_0[-1]["example_entropy"] != seed_1[-1]["example_entropy"]
+    for grouped, own in zip(seed_1, alone, strict=True):
+        np.testing.assert_allclose(grouped["example_entropy"], own["example_entropy"],
+                                   rtol=1e-3)
 
 
 def test_seed_groups_take_consecutive_runs_of_one_config(tiny_config, tmp_path):

@@ -40,17 +40,10 @@ FLAG_HELP = ("seeds of a config to train as one vmapped program in this process 
 
 
 def differing_keys(configs: list[ml_collections.ConfigDict]) -> list[str]:
-    """The config keys (flattened, ``seed`` aside) on which `configs` differ."""
-    def flat(d, prefix=""):
-        out = {}
-        for k, v in d.items():
-            if isinstance(v, dict):
-                out.update(flat(v, f"{prefix}{k}."))
-            else:
-                out[f"{prefix}{k}"] = v
-        return out
-
-    flats = [flat(c.to_dict()) for c in configs]
+    """The config keys (flattened, ``seed`` aside) on which `configs` differ; unlike a
+    rerun's check (:func:`jaxprior.train.workdir.config_differences`) every key counts,
+    since the group trains, evaluates and checkpoints in lockstep."""
+    flats = [workdir_lib.flat_config(c) for c in configs]
     keys = set().union(*flats) - {"seed"}
     return sorted(k for k in keys if len({repr(f.get(k)) for f in flats}) > 1)
 
@@ -100,7 +93,8 @@ class SeedGroup:
         self.runs = runs
         first = runs[0].trainer
         self.config = first.config
-        self.hosts = [p for p in first.priors if overrides(p, "on_step")]
+        # positions in each run's own prior list of the priors with host work per step
+        self.hosts = [i for i, p in enumerate(first.priors) if overrides(p, "on_step")]
         # The runs' devices with the 'data' axis left to the compiler's sharding
         # propagation: with an explicitly sharded batch axis, jax cannot type the reshape
         # that vmap puts into a batched convolution.
@@ -182,9 +176,8 @@ class SeedGroup:
                     settle()
                     self._scatter(stacked)
                     for r in self.runs:
-                        for prior in r.trainer.priors:
-                            if overrides(prior, "on_step"):
-                                prior.on_step(r.trainer, done)
+                        for i in self.hosts:
+                            r.trainer.priors[i].on_step(r.trainer, done)
                     stacked = self._stack([r.trainer.state for r in self.runs])
                 if (c.checkpoint_every and done % c.checkpoint_every == 0) or done == c.num_steps:
                     settle()

@@ -99,14 +99,19 @@ def _flat(d: dict, prefix: str = "") -> dict:
     return out
 
 
+def flat_config(config) -> dict:
+    """`config` (a ConfigDict or its saved dict) as {"dotted.key": JSON-able value}."""
+    return _flat(_plain(config))
+
+
 def config_differences(saved: dict, config) -> list[tuple[str, object, object]]:
     """(key, saved value, new value) of every key that differs and changes the result.
 
     A key the saved run does not have but the new config holds at its default (an
     option, such as a prior's block, added to jaxprior since that run) changes nothing.
     """
-    old, new = _flat(_plain(saved)), _flat(_plain(config))
-    defaults = _flat(_plain(base_config()))
+    old, new = flat_config(saved), flat_config(config)
+    defaults = flat_config(base_config())
     missing = object()
     return [(k, old.get(k, missing), new.get(k, missing)) for k in sorted(set(old) | set(new))
             if k.split(".")[0] not in RUN_ONLY_KEYS and old.get(k, missing) != new.get(k, missing)
