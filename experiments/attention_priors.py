@@ -1,20 +1,21 @@
-"""Where the evidence lies: the attention priors (CAM restriction, RRR, mask
+"""Where the evidence lies: the attention priors (CAM restriction, RRR, GAIN, mask
 reproduction, two-stream input, pretrained backbone) against the baseline, every variant
-of ``experiments/configs/attention_priors.py`` over seeds, one table.
+of ``experiments/configs/attention_priors.py`` over paired seeds, one table.
 
-  python -m experiments.attention_priors --workdir runs/attention_priors [--seeds 0,1,2] \
-      [--variants a,b]
+  python -m experiments.attention_priors --workdir runs/attention_priors \
+      [--seeds 0,...,9] [--variants a,b] [--full]
 
 Runs the pretraining once (seed 0; the pretrained variants start from it), then each
 variant over the seeds (resuming whatever already finished), and writes into the
 workdir:
 
-  results.md / results.json   one row per variant, mean ± std of the headline metrics
+  results.md / results.json   every variant's metrics over the seeds and its paired
+                              difference from the baseline with a 95% CI and verdict
+  forest.png                  those differences
   cam_overlays.png            CAMs of the baseline and the CAM-restricted models on the
                               same test_shift images (kakapo evidence cold, other warm)
 
-Runtime on a 2-core CPU: about 45 minutes for 3 seeds (RRR's double backprop is the
-slowest variant).
+Budget: see ``experiments/configs/attention_priors.py``.
 """
 
 import os
@@ -23,6 +24,7 @@ import grain
 import numpy as np
 
 from experiments.configs import attention_priors as configs
+from experiments.configs import study_setting
 from experiments.study import Study, run
 from jaxprior import losses, viz
 from jaxprior.data import pipeline
@@ -99,7 +101,7 @@ def pretrain(workdir: str, variant_configs: dict, seeds) -> None:
         return
     pretrain_dir = os.path.join(workdir, "pretrain")
     print(f"== pretraining (all-species) -> {pretrain_dir}", flush=True)
-    train_and_evaluate(configs.pretrain_config(), pretrain_dir)
+    train_and_evaluate(configs.pretrain_config(variant_configs[chosen[0]]), pretrain_dir)
     for name in chosen:
         variant_configs[name].priors.pretrained.checkpoint = pretrain_dir
 
@@ -121,11 +123,14 @@ def cam_section(workdir: str, results: dict, seeds) -> str:
 STUDY = Study(
     name="attention_priors",
     title="Attention priors on the embedded benchmark",
-    metrics=configs.baseline().report_metrics,
+    metrics=configs.REPORT_METRICS,
     variants=tuple(configs.VARIANTS),
     config=configs.get_config,
+    note="Model selection: the last step.",
     prepare=pretrain,
     sections=(cam_section,),
+    seeds=configs.SEEDS,
+    full=f"the GPU budget: width {study_setting.FULL_WIDTH}, {study_setting.FULL_STEPS} steps",
 )
 
 if __name__ == "__main__":

@@ -13,7 +13,7 @@ included, is in ``experiments/results/background_shortcut/results.md``.
 ``--full`` (a GPU's budget): the setting's full version.
 """
 
-from experiments.configs import study_setting, variants
+from experiments.configs import variants
 from experiments.configs.attention_priors import VARIANTS as ATTENTION
 from experiments.configs.attention_priors import baseline as attention_baseline
 
@@ -25,6 +25,6 @@ METRICS = ("test/accuracy", "test_shift/accuracy", "test_shift/worst_group_accur
 
 
 def get_config(variant: str = "baseline", *, full: bool = False):
-    c = study_setting.apply(attention_baseline(), full=full)
+    c = attention_baseline(full=full)
     c.report_metrics = METRICS
     return variants.apply(c, variants.changes_of(VARIANTS, variant, study="background-shortcut"))

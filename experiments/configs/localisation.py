@@ -11,7 +11,7 @@ branch the slowest).
 """
 
 from experiments.configs import variants
-from experiments.configs.attention_priors import baseline as attention_baseline
+from experiments.configs.attention_priors import kakapo_task
 
 DETECTION = {"priors": {"detection": {"weight": 1.0, "width": 32, "levels": 2}}}
 MASK_HEAD = {"priors": {"mask_head": {"weight": 1.0, "width": 32, "mask_key": "head_mask"}}}
@@ -23,6 +23,6 @@ METRICS = ("test/accuracy", "test_shift/accuracy", "test_shift/worst_group_accur
 
 
 def get_config(variant: str = "baseline"):
-    c = attention_baseline()
+    c = kakapo_task()
     c.report_metrics = METRICS
     return variants.apply(c, variants.changes_of(VARIANTS, variant, study="localisation"))

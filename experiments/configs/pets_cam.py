@@ -9,11 +9,11 @@ CPU sandbox, which has no internet; its loader is tested offline with TFDS mock 
       --workdir runs/pets_cam
 """
 
-from experiments.configs.attention_priors import baseline
+from experiments.configs.attention_priors import kakapo_task
 
 
 def get_config():
-    c = baseline()
+    c = kakapo_task()
     c.dataset = "oxford_iiit_pet"
     c.image_size = 128
     c.train_limit = 0

@@ -76,9 +76,7 @@ VARIANTS = {
     "cam_softmax": ATTENTION["cam_softmax"],
     "rrr": ATTENTION["rrr"],
     "mask_head": ATTENTION["mask_head"],
-    # the head crop at half the image side, as in the attention-priors study
-    "two_stream": {"model": dict(ATTENTION["two_stream"]["model"], kwargs=dict(
-        ATTENTION["two_stream"]["model"]["kwargs"], crop_size=study_setting.IMAGE_SIZE // 2))},
+    "two_stream": ATTENTION["two_stream"],
 }
 assert NEEDS.keys() == VARIANTS.keys()
 

@@ -18,7 +18,7 @@ recorded.
 """
 
 from experiments.configs import variants
-from experiments.configs.attention_priors import baseline as attention_baseline
+from experiments.configs.attention_priors import kakapo_task
 
 VARIANTS = {
     "baseline": {},
@@ -39,7 +39,7 @@ def model_options(variant: str) -> dict:
 
 
 def get_config(variant: str = "baseline"):
-    c = attention_baseline()
+    c = kakapo_task()
     c.label_key = "species"
     c.model.kwargs = dict(c.model.kwargs, **model_options(variant))
     c.report_metrics = ("test/accuracy", "test/balanced_accuracy", "test_shift/accuracy",
