@@ -111,6 +111,7 @@ def test_direction_by_metric_name():
     assert direction("open_set/fpr_at_95tpr") == "lower"
     assert direction("test_conflict/texture_accuracy") == "lower"
     assert direction("test_conflict/shape_accuracy") == "higher"
+    assert direction("test_shift/background_evidence") == "lower"
 
 
 def test_write_comparison_adds_effects_and_a_forest_plot(tmp_path):
