@@ -26,7 +26,9 @@ IMAGE_SIZE = 32
 # P(kakapo | forest floor) = 0.86. Chosen by the first sweep as the strongest shortcut
 # at which every seed learned the bird (0.86 +- 0.10 over 5 seeds); over 10 seeds at
 # 300 steps the seeds split between the bird and the background in every session since
-# (0.70 +- 0.34, 0.47 +- 0.45, 0.58 +- 0.44), and at 600 steps every seed learns the
+# (0.70 +- 0.34, 0.47 +- 0.45, 0.58 +- 0.44, on different machines and commits; on one
+# machine and commit a seed's run is bit-identical across sessions), and at 600 steps
+# every seed learns the
 # bird (0.95 +- 0.05): experiments/results/calibration/README.md. The target band
 # [0.2, 0.7] with seed std <= 0.1 is not reached.
 CALIBRATED = (0.05, 0.1)
