@@ -40,8 +40,9 @@ study (``experiments/configs/shortcut_remedies.py``) runs the same four configs.
       --workdir runs/attention_priors/cam_softmax                          # one of them
 
 Seeds: ``SEEDS`` (10, paired). Budget: an ERM-cost run is about a minute two at a time
-on a 2-core CPU (the shortcut-remedies study's runs); RRR about 2.7x, GAIN about 2x;
-the pretraining one run of 300 steps. ``--full``: the setting's full version.
+on a 2-core CPU (the shortcut-remedies study's runs); RRR about 1.5x there (its runs'
+wall times, two at a time); GAIN's two forward passes not measured yet; the pretraining
+one run. ``--full``: the setting's full version.
 """
 
 import ml_collections
