@@ -16,17 +16,24 @@ import numpy as np
 MIN_POINTS = 3  # a split with fewer evaluations along the way has no curve
 
 
-def curve(run_dir: str, split: str, metric: str = "accuracy") -> tuple[np.ndarray, np.ndarray]:
-    """(steps, values) of `metric` in `split`'s records of a run's metrics.jsonl (empty
-    when the run has none); a rerun's repeated steps keep their last record."""
+def records(run_dir: str) -> dict[int, dict[str, dict]]:
+    """step -> split -> the metrics a run's metrics.jsonl logged there (empty when it has
+    none); a rerun's repeated (step, split) keeps its last record."""
     path = os.path.join(run_dir, "metrics.jsonl")
-    points = {}
+    out: dict[int, dict[str, dict]] = {}
     if os.path.exists(path):
         with open(path) as f:
             for line in f:
                 record = json.loads(line)
-                if record.get("split") == split and metric in record:
-                    points[int(record["step"])] = float(record[metric])
+                out.setdefault(int(record["step"]), {})[record.get("split")] = record
+    return out
+
+
+def curve(run_dir: str, split: str, metric: str = "accuracy") -> tuple[np.ndarray, np.ndarray]:
+    """(steps, values) of `metric` in `split`'s records of a run's metrics.jsonl (empty
+    when the run has none); a rerun's repeated steps keep their last record."""
+    points = {step: float(by_split[split][metric]) for step, by_split in records(run_dir).items()
+              if metric in by_split.get(split, {})}
     steps = np.array(sorted(points), dtype=np.int64)
     return steps, np.array([points[s] for s in steps], dtype=np.float64)
 

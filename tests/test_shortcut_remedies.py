@@ -59,6 +59,8 @@ def test_study_runs_jtt_in_two_stages_and_tables_the_costs(tiny_config, tmp_path
     text = (tmp_path / "results.md").read_text()
     assert "What each method needs and costs" in text
     assert "| jtt | group labels on validation (selection only) |" in text
+    assert f"## Model selection by {configs.SELECTED_BY}" in text  # the last step: 4
+    assert json.loads((tmp_path / "selection.json").read_text())["steps"]["erm"] == [4, 4]
     assert (tmp_path / "forest.png").exists()
 
 
