@@ -42,6 +42,8 @@ import sys
 import numpy as np
 from harness import median_seconds, publish
 
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # experiments/
+
 PSI = (5,) * 20
 PRIMARY, AUX = len(PSI), sum(PSI)
 ROWS = {
@@ -89,7 +91,6 @@ def run_jax(kind: str, batch: int, size: int, steps: int, warmup: int) -> dict:
         state = create_maxl_state(state, gen_params, gen_state, gen_tx)
         remedy = {}
         if kind == "jax_sharp":  # the auxiliary-learning study's maxl_sharp weights
-            sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
             from experiments.configs.auxiliary_learning import INFOMAX_ENTROPY, SHARPNESS
 
             remedy = dict(sharpness_weight=SHARPNESS, entropy_weight=INFOMAX_ENTROPY)

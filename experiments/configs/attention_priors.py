@@ -118,7 +118,7 @@ def pretrain_config(pretrained: ml_collections.ConfigDict) -> ml_collections.Con
     """The pretraining run a pretrained variant (its config `pretrained`) starts from: the
     same setting with the 10 species as labels, on the full 10,000-image training split,
     from scratch."""
-    c = ml_collections.ConfigDict(pretrained.to_dict())
+    c = pretrained.copy_and_resolve_references()
     c.label_key = "species"
     c.train_limit = 0
     c.priors.pretrained.update(base_config().priors.pretrained.to_dict())

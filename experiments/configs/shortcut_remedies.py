@@ -49,7 +49,6 @@ resampling take about a minute each two at a time, so the whole study takes abou
 ``--full``: the setting's full version (16 wide, 3x the steps).
 """
 
-import ml_collections
 
 from experiments.configs import study_setting, variants
 from experiments.configs.attention_priors import VARIANTS as ATTENTION
@@ -114,7 +113,7 @@ def get_config(variant: str = "erm", *, full: bool = False):
 def identification_config(jtt):
     """JTT's first model from the JTT variant's config `jtt`: the same run without the
     upweighting, stopped after a JTT_FRACTION of its steps (its own cosine schedule)."""
-    c = ml_collections.ConfigDict(jtt.to_dict())
+    c = jtt.copy_and_resolve_references()
     c.priors.jtt.update(upweight=1.0, error_set="")
     c.num_steps = max(1, round(jtt.num_steps * JTT_FRACTION))
     c.eval_every = 0

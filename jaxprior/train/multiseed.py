@@ -125,7 +125,7 @@ def seed_runs(config: ml_collections.ConfigDict, workdir: str, seeds) -> list[Ru
     """One run of `config` per seed, in ``workdir/seed_<s>``."""
     runs = []
     for seed in seeds:
-        c = ml_collections.ConfigDict(config.to_dict())
+        c = config.copy_and_resolve_references()
         c.seed = int(seed)
         runs.append(Run(c, os.path.join(workdir, f"seed_{int(seed)}")))
     return runs
