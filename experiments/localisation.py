@@ -3,10 +3,11 @@ against the mask branch and nothing, on kakapo vs other birds: accuracy, the bra
 detection AP, and what each costs (parameters; training step time measured by the runs
 themselves, so only comparable between runs that had the machine alike).
 
-  python -m experiments.localisation --workdir runs/localisation [--seeds 0,1,2]
+  python -m experiments.localisation --workdir runs/localisation [--seeds 0,...,9] [--full]
 
-Writes results.md / results.json (mean ± std over seeds) into the workdir. Runtime on a
-2-core CPU: 37 minutes (9 runs).
+Writes results.md / results.json (every variant over the seeds, its paired difference
+from the baseline with a 95% CI and verdict) and forest.png into the workdir. Variants,
+setting and budget: ``experiments/configs/localisation.py``.
 """
 
 import json
@@ -16,6 +17,7 @@ import jax
 import numpy as np
 
 from experiments.configs import localisation as configs
+from experiments.configs import study_setting
 from experiments.study import Study, run
 from jaxprior.train import build_run
 
@@ -42,7 +44,9 @@ def cost_table(workdir: str, configs: dict, seeds) -> str:
 
 
 def cost_section(workdir: str, results: dict, seeds) -> str:
-    variant_configs = {name: configs.get_config(name) for name in results}
+    variant_configs = {name: configs.get_config(name, full=result["config"]["num_steps"]
+                                                == study_setting.FULL_STEPS)
+                       for name, result in results.items()}
     return ("\n## Cost\n\nParameters of the training model (the inference function "
             "returns the logits only, so the branches cost nothing there). Step times "
             "as each run measured them on this machine.\n\n"
@@ -55,7 +59,10 @@ STUDY = Study(
     metrics=configs.METRICS,
     variants=tuple(configs.VARIANTS),
     config=configs.get_config,
+    note="Model selection: the last step. AP: class-agnostic COCO AP of the head box.",
     sections=(cost_section,),
+    seeds=configs.SEEDS,
+    full=f"the GPU budget: width {study_setting.FULL_WIDTH}, {study_setting.FULL_STEPS} steps",
 )
 
 if __name__ == "__main__":

@@ -33,4 +33,19 @@ def test_cost_table_counts_parameters_and_reads_step_times(tmp_path):
     base, det = (localisation.parameter_count(c) for c in configs.values())
     assert det > base
     assert f"| baseline | {base:,} | — |" in table
-    assert f"| detection | {det:,} | 500 (1 runs) |" in table  # 100 s / 200 steps
+    step_ms = 1000 * 100.0 / configs["detection"].num_steps
+    assert f"| detection | {det:,} | {step_ms:.0f} (1 runs) |" in table
+
+
+def test_localisation_shares_the_attention_studys_baseline_and_mask_head_runs():
+    from experiments.configs import attention_priors
+    from jaxprior.train.workdir import config_differences
+
+    for name in ("baseline", "mask_head"):
+        for full in (False, True):
+            ours = localisation_configs.get_config(name, full=full)
+            theirs = attention_priors.get_config(name, full=full).to_dict()
+            assert config_differences(theirs, ours) == [], (name, full)
+    detection = localisation_configs.get_config("detection")
+    assert detection.priors.detection.scales == localisation_configs.SCALES
+
