@@ -2,25 +2,23 @@
 CoordConv, padding modes): clean accuracy and robustness to shifts and borders, every
 variant of ``experiments/configs/translation.py`` over seeds.
 
-  python -m experiments.translation --workdir runs/translation [--seeds 0,1,2] \
-      [--variants a,b] [--eval_images 1000]
+  python -m experiments.translation --workdir runs/translation [--seeds 0,...,4] \
+      [--variants a,b] [--eval_images 1000] [--full]
 
 After training, each finished run is evaluated on the first ``--eval_images`` test
-images:
+images (S = 32, the setting's image side; m = MAX_SHIFT = S / 8):
 
-  shift consistency    top-1 agreement of two random 56x56 crops of the 64x64 image
-                       (offsets 0..8 per axis; Zhang 2019)
-  accuracy vs shift    56x56 crops at the diagonal offsets (d, d), d = 0..8
-  accuracy vs border   the 64x64 image with a black border of 0..16 pixels (Kayhan & van
-                       Gemert 2020)
+  shift consistency    top-1 agreement of two random (S-m)x(S-m) crops of the image
+                       (offsets 0..m per axis; Zhang 2019)
+  accuracy vs shift    (S-m)x(S-m) crops at the diagonal offsets (d, d), d = 0..m
+  accuracy vs border   the image with a black border of BORDERS pixels, up to a quarter
+                       of its side (Kayhan & van Gemert 2020)
 
 and the workdir gets results.md / results.json (mean ± std over seeds) and
 robustness_curves.png (both curves, mean ± std). Every run and every evaluation is kept
 (``<variant>/seed_<s>/robustness.json``) and not redone.
 
-Runtime on a 2-core CPU: see ``experiments/configs/translation.py`` (full convolution,
-the slowest variant, about 13 minutes per seed); the robustness evaluation adds up to 6
-minutes per run.
+Budget: see ``experiments/configs/translation.py``.
 """
 
 import json
@@ -31,6 +29,7 @@ import jax.numpy as jnp
 import numpy as np
 from absl import flags
 
+from experiments.configs import study_setting
 from experiments.configs import translation as configs
 from experiments.study import Study, run
 from jaxprior.metrics import shift as shift_metrics
@@ -39,8 +38,8 @@ from jaxprior.train.multiseed import aggregate
 
 FLAGS = flags.FLAGS
 
-MAX_SHIFT = 8
-BORDERS = (0, 2, 4, 8, 16)
+MAX_SHIFT = study_setting.IMAGE_SIZE // 8
+BORDERS = tuple(study_setting.IMAGE_SIZE * k // 32 for k in (0, 1, 2, 4, 8))
 
 
 def robustness(run_dir: str, *, num_images: int, seed: int, max_shift: int = MAX_SHIFT,
@@ -133,10 +132,13 @@ STUDY = Study(
              f"robust/accuracy_shift_{MAX_SHIFT}", f"robust/accuracy_border_{BORDERS[-1]}"),
     variants=tuple(configs.VARIANTS),
     config=configs.get_config,
-    note="robust/*: the first test images (--eval_images), crops of 56x56 (shift) or added "
-         "black borders (border).",
+    note=f"Model selection: the last step. robust/*: the first test images (--eval_images), "
+         f"crops of {study_setting.IMAGE_SIZE - MAX_SHIFT}x{study_setting.IMAGE_SIZE - MAX_SHIFT}"
+         " (shift) or added black borders (border).",
     sections=(robustness_section,),
     flags=define_flags,
+    seeds=configs.SEEDS,
+    full=f"the GPU budget: width {study_setting.FULL_WIDTH}, {study_setting.FULL_STEPS} steps",
 )
 
 if __name__ == "__main__":

@@ -21,6 +21,18 @@ def test_every_variant_is_the_baseline_with_one_model_option(name):
     assert changed == VARIANTS[name]
 
 
+def test_the_baseline_is_the_attention_studys_on_the_species_in_both_settings():
+    from experiments.configs import attention_priors
+
+    for full in (False, True):
+        ours, theirs = get_config("baseline", full=full), attention_priors.baseline(full=full)
+        assert ours.label_key == "species"
+        ours.label_key = theirs.label_key
+        assert ours.model.to_dict() == theirs.model.to_dict()
+        assert (ours.dataset, ours.num_steps) == (theirs.dataset, theirs.num_steps)
+    assert translation.MAX_SHIFT < get_config().image_size // 4
+
+
 def test_unknown_variant_raises():
     with pytest.raises(ValueError, match="unknown translation variant 'blur'"):
         get_config("blur")

@@ -19,8 +19,8 @@ time; ``--full``: the setting's full version (16 wide, 3x the steps).
 """
 
 from experiments.configs import shape_bias, study_setting, variants
-from experiments.configs.baseline import get_config as main_baseline
 from experiments.configs.attention_priors import VARIANTS as ATTENTION
+from experiments.configs.baseline import get_config as main_baseline
 from experiments.configs.localisation import BRANCH
 
 SEEDS = tuple(range(5))
