@@ -15,6 +15,7 @@ same to ``selection.json`` in the study's workdir.
 from __future__ import annotations
 
 import json
+import math
 import os
 
 from experiments.contrasts import Family
@@ -25,10 +26,11 @@ from jaxprior.train.multiseed import aggregate, comparison_table
 
 def best_evaluation(run_dir: str, by: str) -> tuple[int, dict[str, dict]]:
     """(step, {split: metrics}) of the logged evaluation of the run in `run_dir` where
-    `by` ("split/metric") is highest, the later step on ties; training records left out."""
+    `by` ("split/metric") is highest, the later step on ties (evaluations where it is not a
+finite number are not candidates); training records left out."""
     split, metric = by.split("/", 1)
     candidates = {step: by_split for step, by_split in records(run_dir).items()
-                  if metric in by_split.get(split, {})}
+                  if math.isfinite(by_split.get(split, {}).get(metric, math.nan))}
     if not candidates:
         raise ValueError(f"{run_dir}: no evaluation in metrics.jsonl measured {by!r}; model "
                          f"selection on it needs the run to evaluate {split!r} along the way "

@@ -28,6 +28,8 @@ def test_the_best_evaluation_is_the_peak_of_the_metric_and_the_later_step_on_tie
     assert metrics == {"validation": {"worst": 0.6}, "test": {"accuracy": 0.7}}
     _run(tmp_path / "b", [(10, 0.6, 0.5), (20, 0.6, 0.8), (30, 0.1, 0.9)])
     assert selection.best_evaluation(str(tmp_path / "b"), BY)[0] == 20
+    _run(tmp_path / "c", [(10, 0.2, 0.5), (20, float("nan"), 0.8)])
+    assert selection.best_evaluation(str(tmp_path / "c"), BY)[0] == 10
 
 
 def test_a_run_that_never_measured_the_metric_is_an_error_that_says_so(tmp_path):
