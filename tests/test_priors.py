@@ -1,6 +1,8 @@
 """Seed-000 priors inside the training core: objectives, inference cost, two-stream,
 pretrained backbone, and their configuration errors."""
 
+import os
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -183,6 +185,33 @@ def test_pretrained_backbone_restore_freeze_and_two_stream(tiny_config, tmp_path
     np.testing.assert_array_equal(both["classifier"]["backbone"]["stem"]["kernel"][...],
                                   saved_kernel)
     np.testing.assert_array_equal(both["head_backbone"]["stem"]["kernel"][...], saved_kernel)
+
+
+def test_a_pretrained_checkpoint_restores_on_another_device_count(tiny_config, tmp_path):
+    """A study pretrains over every device and its variants train one per core."""
+    import subprocess
+    import sys
+
+    from tests.conftest import CACHE_ENV, repo_root
+
+    pre = tiny_config.copy_and_resolve_references()
+    pre.num_steps = 1
+    train_and_evaluate(pre, str(tmp_path / "pretrain"))
+    from jaxprior.priors.pretrained import load_checkpoint_state
+
+    kernel = load_checkpoint_state(str(tmp_path / "pretrain"))["params"]["backbone"]["stem"][
+        "kernel"]["value"]
+    assert jax.device_count() > 1
+    code = ("import sys, jax, numpy as np; jax.config.update('jax_num_cpu_devices', 1); "
+            "from jaxprior.priors.pretrained import load_checkpoint_state; "
+            "s = load_checkpoint_state(sys.argv[1]); "
+            "np.save(sys.argv[2], s['params']['backbone']['stem']['kernel']['value'])")
+    out = tmp_path / "kernel.npy"
+    done = subprocess.run([sys.executable, "-c", code, str(tmp_path / "pretrain"), str(out)],
+                          cwd=repo_root(), env=dict(os.environ, XLA_FLAGS="", **CACHE_ENV),
+                          capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 0, done.stderr[-3000:]
+    np.testing.assert_array_equal(np.load(out), kernel)
 
 
 def test_restoring_a_different_architecture_raises(tiny_config, tmp_path):

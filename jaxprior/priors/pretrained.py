@@ -50,7 +50,8 @@ def backbone_labels(params):
 
 def load_checkpoint_state(checkpoint: str) -> dict:
     """The latest saved TrainState of a jaxprior workdir (or its ``checkpoints/`` dir),
-    as nested dicts of numpy arrays."""
+    as nested dicts of arrays on this process's first device, whatever devices and mesh
+    the run that saved it had (a pretraining run over 2 devices restores into a run on 1)."""
     directory = os.path.abspath(checkpoint)
     if os.path.isdir(os.path.join(directory, "checkpoints")):
         directory = os.path.join(directory, "checkpoints")
@@ -58,11 +59,19 @@ def load_checkpoint_state(checkpoint: str) -> dict:
         raise ValueError(f"priors.pretrained.checkpoint: no such directory {checkpoint!r}")
     manager = ocp.CheckpointManager(directory,
                                     item_handlers={"state": ocp.StandardCheckpointHandler()})
-    step = manager.latest_step()
-    if step is None:
-        raise ValueError(f"priors.pretrained.checkpoint: no checkpoint in {directory!r}")
-    restored = manager.restore(step, args=ocp.args.Composite(state=ocp.args.StandardRestore()))
-    manager.close()
+    try:
+        step = manager.latest_step()
+        if step is None:
+            raise ValueError(f"priors.pretrained.checkpoint: no checkpoint in {directory!r}")
+        # A target without the saved sharding: orbax would otherwise rebuild the saving
+        # run's mesh and refuse another device count.
+        device = jax.sharding.SingleDeviceSharding(jax.local_devices()[0])
+        target = jax.tree.map(lambda m: jax.ShapeDtypeStruct(m.shape, m.dtype, sharding=device),
+                              manager.item_metadata(step)["state"])
+        restored = manager.restore(step, args=ocp.args.Composite(
+            state=ocp.args.StandardRestore(target)))
+    finally:
+        manager.close()
     return restored["state"]
 
 
