@@ -69,7 +69,8 @@ def selection_section(*, by: str, metrics, baseline: str, last_step_only=(),
         selected, steps = selected_results(workdir, results, by=by,
                                            last_step_only=last_step_only)
         saved = {"by": by, "last_step_only": list(last_step_only), "steps": steps,
-                 "metrics": {n: r["metrics"] for n, r in selected.items()}}
+                 "metrics": {n: {m: r["metrics"][m] for m in metrics if m in r["metrics"]}
+                             for n, r in selected.items()}}
         report = paired_effects(selected, baseline, metrics)
         saved["effects"] = report["effects"]
         parts = ["| variant | selected step per seed |", "|---|---|"]
