@@ -44,8 +44,7 @@ on a 2-core CPU (the shortcut-remedies study's runs); RRR about 1.5x there (its 
 wall times, two at a time); GAIN 99 s of training per run against 66-76 s for the CAM
 forms in the same pool (two at a time, 2026-12-04), about 1.4x; the pretraining one run
 (42 s). All ten variants: about 1.5 hours on that CPU (100 runs; an estimate from
-those parts). ``--full``: the
-setting's full version.
+those parts). ``--full``: the setting's full version.
 """
 
 import ml_collections
