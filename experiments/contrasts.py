@@ -24,20 +24,26 @@ class Family:
     metrics: tuple[str, ...]
 
 
+def family_reports(results: dict, families) -> tuple[dict, list[str]]:
+    """({family title: its contrast_effects report}, a markdown table per family) for
+    the families with at least one contrast whose two variants have results."""
+    saved, parts = {}, []
+    for family in families:
+        report = contrast_effects(results, family.contrasts, family.metrics)
+        if not report["effects"]:
+            continue
+        saved[family.title] = report
+        parts.append(f"### {family.title}\n\n" + effects_table(
+            report, family.metrics, rows="contrast", difference="A - B for \"A over B\""))
+    return saved, parts
+
+
 def contrasts_section(*families: Family):
     """A study section for `families`; it returns "" when no contrast has results for
     both of its variants."""
 
     def section(workdir: str, results: dict, seeds) -> str:
-        parts, saved = [], {}
-        for family in families:
-            report = contrast_effects(results, family.contrasts, family.metrics)
-            if not report["effects"]:
-                continue
-            saved[family.title] = report
-            parts.append(f"### {family.title}\n\n" + effects_table(
-                report, family.metrics, rows="contrast",
-                difference="A - B for \"A over B\""))
+        saved, parts = family_reports(results, families)
         if not parts:
             return ""
         with open(os.path.join(workdir, "contrasts.json"), "w") as f:

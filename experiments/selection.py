@@ -18,16 +18,16 @@ import json
 import math
 import os
 
-from experiments.contrasts import Family
+from experiments.contrasts import Family, family_reports
 from experiments.convergence import records
-from jaxprior.train.effects import contrast_effects, effects_table, paired_effects
+from jaxprior.train.effects import effects_table, paired_effects
 from jaxprior.train.multiseed import aggregate, comparison_table
 
 
 def best_evaluation(run_dir: str, by: str) -> tuple[int, dict[str, dict]]:
     """(step, {split: metrics}) of the logged evaluation of the run in `run_dir` where
-    `by` ("split/metric") is highest, the later step on ties (evaluations where it is not a
-finite number are not candidates); training records left out."""
+    `by` ("split/metric") is highest, the later step on ties (evaluations where it is not
+    a finite number are not candidates); training records left out."""
     split, metric = by.split("/", 1)
     candidates = {step: by_split for step, by_split in records(run_dir).items()
                   if math.isfinite(by_split.get(split, {}).get(metric, math.nan))}
@@ -73,18 +73,11 @@ def selection_section(*, by: str, metrics, baseline: str, last_step_only=(),
                              for n, r in selected.items()}}
         report = paired_effects(selected, baseline, metrics)
         saved["effects"] = report["effects"]
-        parts = ["| variant | selected step per seed |", "|---|---|"]
-        parts += [f"| {n} | {', '.join(str(s) for s in per_seed)} |"
-                  for n, per_seed in steps.items()]
-        parts = ["\n".join(parts), comparison_table(selected, metrics),
-                 effects_table(report, metrics)]
-        for family in families:
-            contrasts = contrast_effects(selected, family.contrasts, family.metrics)
-            if contrasts["effects"]:
-                saved.setdefault("contrasts", {})[family.title] = contrasts
-                parts.append(f"### {family.title}\n\n" + effects_table(
-                    contrasts, family.metrics, rows="contrast",
-                    difference="A - B for \"A over B\""))
+        saved["contrasts"], family_tables = family_reports(selected, families)
+        steps_table = "\n".join(["| variant | selected step per seed |", "|---|---|"] + [
+            f"| {n} | {', '.join(str(s) for s in per_seed)} |" for n, per_seed in steps.items()])
+        parts = [steps_table, comparison_table(selected, metrics),
+                 effects_table(report, metrics), *family_tables]
         with open(os.path.join(workdir, "selection.json"), "w") as f:
             json.dump(saved, f, indent=1)
         kept = (f" ({', '.join(last_step_only)}: the last step)" if last_step_only else "")
