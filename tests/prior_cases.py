@@ -1,7 +1,7 @@
 """The regression cases of the prior plugins: every prior's tiny config, and the loss
 trajectory it must keep (``tests/fixtures/prior_trajectories.json``).
 
-  python -m tests.prior_cases --record    # rewrite the fixture from this checkout
+  python -m tests.prior_cases --record [NAME ...]  # rewrite the fixture (those cases)
 
 Each case changes :func:`tests.tiny_config.get_config` and trains STEPS steps on 8 fake
 CPU devices; the fixture holds every logged metric of every step.
@@ -98,6 +98,10 @@ def maxl_first(c):
     c.priors.maxl.update(enabled=True, psi=(3,), order="first")
 
 
+def maxl_consistency(c):
+    c.priors.maxl.update(enabled=True, psi=(2, 3), consistency_weight=1.0, consistency_shift=2)
+
+
 def open_set(c):
     c.label_key = "species"
     c.priors.open_set.unknown_species = (1, 6)
@@ -136,8 +140,8 @@ def pretrained_finetuned(c):
 CASES = {f.__name__: f for f in (
     baseline, cam_binary, cam_softmax_ramp, rrr, gain, mask_head, detection, two_stream,
     two_stream_separate_sum_cam, aux_heads, dann, texture, mixstyle, jigsaw, maxl_second,
-    maxl_first, open_set, blurpool, coordconv, full_conv, vgg_aux, pretrained_frozen,
-    pretrained_finetuned)}
+    maxl_first, maxl_consistency, open_set, blurpool, coordconv, full_conv, vgg_aux,
+    pretrained_frozen, pretrained_finetuned)}
 PRETRAINED = ("pretrained_frozen", "pretrained_finetuned")
 
 
@@ -169,8 +173,17 @@ def trajectory(name: str, data_dir: str, workdir: str) -> list[dict]:
     return [{k: float(v) for k, v in m.items()} for m in metrics]
 
 
-def record(data_dir: str, workdir: str) -> dict:
-    out = {name: trajectory(name, data_dir, workdir) for name in CASES}
+def record(data_dir: str, workdir: str, names=tuple(CASES)) -> dict:
+    """Records the trajectories of the cases `names` into the fixture, keeping the others'."""
+    unknown = sorted(set(names) - set(CASES))
+    if unknown:
+        raise ValueError(f"no prior case named {unknown}; the cases: {sorted(CASES)}")
+    out = {}
+    if os.path.exists(FIXTURE):
+        with open(FIXTURE) as f:
+            out = json.load(f)
+    out.update({name: trajectory(name, data_dir, workdir) for name in names})
+    out = {name: out[name] for name in CASES if name in out}
     os.makedirs(os.path.dirname(FIXTURE), exist_ok=True)
     with open(FIXTURE, "w") as f:
         json.dump(out, f, indent=1)
@@ -187,5 +200,6 @@ if __name__ == "__main__" and "--record" in sys.argv:
 
     root = tempfile.mkdtemp()
     sources.prepare("synthetic_birds/tiny", data_dir=os.path.join(root, "tfds"))
-    record(os.path.join(root, "tfds"), os.path.join(root, "runs"))
+    names = sys.argv[sys.argv.index("--record") + 1:] or tuple(CASES)
+    record(os.path.join(root, "tfds"), os.path.join(root, "runs"), names)
     print(f"written: {FIXTURE}")

@@ -1,5 +1,9 @@
 """Augmentations move masks and boxes with the pixels."""
 
+import functools
+
+import jax
+import jax.numpy as jnp
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -69,3 +73,45 @@ def test_bad_augment_config_raises(kwargs):
 def test_shift_larger_than_image_raises():
     with pytest.raises(ValueError, match="smaller than the image side"):
         augment.shift_example(_example(size=4), 4, 0)
+
+
+@pytest.mark.parametrize("pad_mode", ["reflect", "zero"])
+def test_random_shift_flip_is_the_host_augmentation_per_image(pad_mode):
+    """Each device-augmented image is the host augmentation of its image for one draw
+    of (dy, dx, flip) in range, and the draws differ across the batch."""
+    rng = np.random.default_rng(0)
+    images = rng.normal(size=(12, 7, 7, 2)).astype(np.float32)
+    out = np.asarray(jax.jit(functools.partial(augment.random_shift_flip, max_shift=2,
+                                               pad_mode=pad_mode))(jax.random.PRNGKey(1),
+                                                                   jnp.asarray(images)))
+    draws = set()
+    for image, got in zip(images, out, strict=True):
+        matches = [(dy, dx, mirror) for dy in range(-2, 3) for dx in range(-2, 3)
+                   for mirror in (False, True)
+                   if np.array_equal(got, _host_view(image, dy, dx, mirror, pad_mode))]
+        assert matches, "an output image is no shift/flip of its input"
+        draws.add(matches[0])
+    assert len(draws) >= 6
+    with pytest.raises(ValueError, match=r"max_shift must be in \[0, 7\)"):
+        augment.random_shift_flip(jax.random.PRNGKey(0), jnp.asarray(images), max_shift=7)
+    with pytest.raises(ValueError, match=r"\[B, H, W, C\]"):
+        augment.random_shift_flip(jax.random.PRNGKey(0), jnp.asarray(images[0]))
+
+
+def test_random_shift_flip_keeps_a_batch_split_over_devices():
+    """On a batch sharded over a mesh of explicit axes (as the trainer's), the draws
+    follow the batch's split and each image is the same as on one device."""
+    from jax.sharding import NamedSharding, PartitionSpec
+
+    mesh = jax.make_mesh((4,), ("data",), devices=jax.devices()[:4])
+    images = jnp.asarray(np.random.default_rng(0).normal(size=(8, 6, 6, 1)), jnp.float32)
+    sharded = jax.device_put(images, NamedSharding(mesh, PartitionSpec("data")))
+    augment_fn = jax.jit(functools.partial(augment.random_shift_flip, max_shift=2))
+    got = augment_fn(jax.random.PRNGKey(3), sharded)
+    assert got.sharding.spec[0] == "data"
+    np.testing.assert_array_equal(got, augment_fn(jax.random.PRNGKey(3), images))
+
+
+def _host_view(image, dy, dx, mirror, pad_mode):
+    view = augment.shift_example({"image": image}, dy, dx, pad_mode=pad_mode)
+    return (augment.flip_example(view) if mirror else view)["image"]

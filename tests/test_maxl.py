@@ -160,15 +160,19 @@ def test_hypergradient_matches_central_finite_differences_in_float64():
             assert abs(fd - analytic) <= 1e-3 * abs(analytic) + 1e-12
 
 
-@pytest.mark.parametrize(("inner_steps", "sharpness_weight"), [(1, 0.0), (2, 0.0), (1, 0.3)])
-def test_train_step_hypergradient_equals_grad_of_the_objective(inner_steps, sharpness_weight):
+@pytest.mark.parametrize("kw", [{"inner_steps": 1}, {"inner_steps": 2},
+                                {"sharpness_weight": 0.3}, {"consistency_weight": 0.7}])
+def test_train_step_hypergradient_equals_grad_of_the_objective(kw):
     with jax.enable_x64(True):
         mtl, gen = _networks(jnp.float64)
         batch = _batch(jnp.float64)
-        kw = {"inner_steps": inner_steps, "sharpness_weight": sharpness_weight}
+        step_kw = dict(kw)
+        if "consistency_weight" in kw:
+            batch["view"] = _batch(jnp.float64, seed=4)["image"]
+            step_kw["view_fn"] = lambda key, images: batch["view"]
         objective = jax.jit(_objective(mtl, gen, batch, **kw))
         reference = jax.jit(jax.grad(objective))(gen[1])
-        got, metrics = _step_hypergradient(mtl, gen, batch, **kw)
+        got, metrics = _step_hypergradient(mtl, gen, batch, **step_kw)
         np.testing.assert_allclose(_flat(got), _flat(reference), rtol=1e-7, atol=1e-12)
         np.testing.assert_allclose(metrics["generator_loss"], objective(gen[1]), rtol=1e-9)
 
@@ -230,6 +234,8 @@ def test_errors_for_psi_and_head_widths():
         _step_hypergradient(mtl, gen, batch, order="third")
     with pytest.raises(ValueError, match="inner_steps must be >= 1"):
         _step_hypergradient(mtl, gen, batch, inner_steps=0)
+    with pytest.raises(ValueError, match="consistency_weight > 0 needs view_fn"):
+        _step_hypergradient(mtl, gen, batch, consistency_weight=1.0)
 
 
 # -- stability -------------------------------------------------------------------------------
@@ -237,7 +243,7 @@ def test_errors_for_psi_and_head_widths():
 
 def _toy_label_entropy(entropy_weight: float, sharpness_weight: float = 0.0,
                        gen_lr: float = 300.0, temperature: float = 1.0,
-                       gumbel: bool = False) -> dict:
+                       gumbel: bool = False, consistency_weight: float = 0.0) -> dict:
     """200 MAXL steps of an MLP on a linearly separable binary toy problem, psi = (5, 5),
     by default with a generator learning rate high enough for its labels to move far."""
     rng = np.random.default_rng(0)
@@ -262,7 +268,9 @@ def _toy_label_entropy(entropy_weight: float, sharpness_weight: float = 0.0,
     step = jax.jit(functools.partial(
         maxl_train_step, mtl_apply=mtl_apply, gen_apply=gen_apply, mtl_tx=tx, gen_tx=gen_tx,
         psi=(5, 5), inner_lr=0.1, entropy_weight=entropy_weight,
-        sharpness_weight=sharpness_weight, temperature=temperature, gumbel=gumbel))
+        sharpness_weight=sharpness_weight, temperature=temperature, gumbel=gumbel,
+        consistency_weight=consistency_weight,
+        view_fn=lambda key, images: images + 0.3 * jax.random.normal(key, images.shape)))
     batch = {"image": jnp.asarray(x), "label": jnp.asarray(y)}
     for _ in range(200):
         state, _ = step(state, batch)
@@ -285,6 +293,42 @@ def test_sharpness_term_makes_labels_decisive_and_keeps_them_spread():
     sharp = _toy_label_entropy(0.2, sharpness_weight=0.2, gen_lr=3.0)
     assert paper["example_entropy"] >= 0.6
     assert sharp["example_entropy"] <= 0.2 and sharp["mean_entropy"] >= 0.95
+
+
+def test_consistency_term_makes_labels_decisive_and_keeps_them_spread():
+    """IIC's term (labels of an example and of a noisy copy agree) on the slow generator
+    of the test above: decisive labels, the batch mean still spread."""
+    paper = _toy_label_entropy(0.2, gen_lr=3.0)
+    consistent = _toy_label_entropy(0.2, consistency_weight=1.0, gen_lr=3.0)
+    assert paper["example_entropy"] >= 0.6
+    assert consistent["example_entropy"] <= 0.3 and consistent["mean_entropy"] >= 0.9
+
+
+def test_view_mutual_information_hand_values_and_gradients():
+    from jaxprior.meta.maxl import label_regulariser, view_mutual_information
+
+    rng = np.random.default_rng(0)
+    a, b = (rng.dirichlet(np.ones(3), size=5) for _ in range(2))
+    joint = a.T @ b / 5
+    joint = (joint + joint.T) / 2
+    row = joint.sum(1)
+    expected = np.sum(joint * np.log(joint / np.outer(row, row)))
+    np.testing.assert_allclose(view_mutual_information(jnp.asarray(a), jnp.asarray(b)),
+                               expected, rtol=1e-5)
+    independent = jnp.full((4, 2), 0.5)  # labels that say nothing: I = 0
+    np.testing.assert_allclose(view_mutual_information(independent, independent), 0.0,
+                               atol=1e-7)
+    check_grads(lambda p, q: view_mutual_information(jax.nn.softmax(p), jax.nn.softmax(q)),
+                (jnp.asarray(rng.normal(size=(5, 3))), jnp.asarray(rng.normal(size=(5, 3)))),
+                order=1, modes=["rev"], atol=1e-2, rtol=1e-2)
+    y = jnp.asarray(a, jnp.float32)
+    np.testing.assert_allclose(
+        label_regulariser(y, entropy_weight=0.0, consistency_weight=2.0, view_probs=y),
+        -2.0 * view_mutual_information(y, y), rtol=1e-6)
+    with pytest.raises(ValueError, match="needs view_probs"):
+        label_regulariser(y, entropy_weight=0.0, consistency_weight=1.0)
+    with pytest.raises(ValueError, match="one shape"):
+        view_mutual_information(y, y[:2])
 
 
 def test_label_regulariser_hand_values():

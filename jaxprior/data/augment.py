@@ -1,10 +1,14 @@
-"""Per-example augmentations that move the masks and the head box with the pixels."""
+"""Per-example augmentations that move the masks and the head box with the pixels (host,
+numpy, in the input pipeline), and their image-only counterpart on device
+(:func:`random_shift_flip`, for a second view inside a jitted step)."""
 
 from __future__ import annotations
 
 import dataclasses
 
 import grain
+import jax
+import jax.numpy as jnp
 import numpy as np
 
 PAD_MODES = {"reflect": "reflect", "edge": "edge", "zero": "constant"}
@@ -79,3 +83,53 @@ class Augment(grain.transforms.RandomMap):
         if self.flip and rng.random() < 0.5:
             element = flip_example(element)
         return element
+
+
+def random_shift_flip(key: jax.Array, images: jax.Array, *, max_shift: int = 4,
+                      flip: bool = True, pad_mode: str = "reflect") -> jax.Array:
+    """:class:`Augment` on device for images only: each image of `images` [B, H, W, C]
+    shifted by its own (dy, dx), uniform in [-max_shift, max_shift], filled by `pad_mode`,
+    then mirrored left-right with probability 1/2 when `flip`. Jittable; `key` a PRNG key.
+
+    Each image is ``flip_example(shift_example({"image": x}, dy, dx))["image"]`` for its
+    draw (tested).
+
+      >>> x = jnp.arange(2 * 4 * 4 * 1.0).reshape(2, 4, 4, 1)
+      >>> random_shift_flip(jax.random.PRNGKey(0), x, max_shift=1).shape
+      (2, 4, 4, 1)
+    """
+    if pad_mode not in PAD_MODES:
+        raise ValueError(f"random_shift_flip: pad_mode must be one of {sorted(PAD_MODES)}, "
+                         f"got {pad_mode!r}")
+    if images.ndim != 4:
+        raise ValueError(f"random_shift_flip: images must be [B, H, W, C], got {images.shape}")
+    b, h, w, _ = images.shape
+    if not 0 <= max_shift < min(h, w):
+        raise ValueError(f"random_shift_flip: max_shift must be in [0, {min(h, w)}) for "
+                         f"{h}x{w} images, got {max_shift}")
+    shift_key, flip_key = jax.random.split(key)
+    shifts = _sharded_like(images, jax.random.randint(shift_key, (b, 2), -max_shift,
+                                                      max_shift + 1))
+    m = max_shift
+    padded = jnp.pad(images, ((0, 0), (m, m), (m, m), (0, 0)), PAD_MODES[pad_mode])
+
+    def window(image, shift):  # out[y, x] = in[y - dy, x - dx]
+        return jax.lax.dynamic_slice(image, (m - shift[0], m - shift[1], 0),
+                                     (h, w, image.shape[-1]))
+
+    out = jax.vmap(window)(padded, shifts)
+    if flip:
+        mirror = _sharded_like(images, jax.random.bernoulli(flip_key, 0.5, (b,)))
+        out = jnp.where(mirror[:, None, None, None], out[:, :, ::-1], out)
+    return out
+
+
+def _sharded_like(images: jax.Array, draws: jax.Array) -> jax.Array:
+    """`draws` [B, ...] split over devices along B as `images` is: under an explicitly
+    sharded batch (a mesh of ``jax.make_mesh``'s default axis types) ``vmap`` refuses
+    operands whose mapped axes are sharded differently."""
+    sharding = jax.typeof(images).sharding
+    if not sharding.spec or sharding.spec[0] is None:
+        return draws
+    return jax.sharding.reshard(draws, sharding.update(spec=jax.sharding.PartitionSpec(
+        sharding.spec[0])))

@@ -35,7 +35,6 @@ second pass over the batch for phi: here both gradients are taken at the same th
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -53,6 +52,8 @@ ORDERS = ("second", "first")
 PureApply = Callable[[Any, jax.Array], Any]
 # apply(params, model_state, images) -> (outputs, new model_state), for the train step
 StatefulApply = Callable[[Any, Any, jax.Array], tuple[Any, Any]]
+# view_fn(key, images) -> another view of the images, for the consistency term
+ViewFn = Callable[[jax.Array, jax.Array], jax.Array]
 
 
 def _tiny(x):
@@ -71,25 +72,64 @@ def example_entropy(probs: jax.Array) -> jax.Array:
     return -jnp.mean(jnp.sum(probs * jnp.log(jnp.maximum(probs, _tiny(probs))), axis=-1))
 
 
+def view_mutual_information(probs: jax.Array, view_probs: jax.Array) -> jax.Array:
+    """I(z; z') between the labels of two views of the same examples (IIC, Ji, Henriques
+    & Vedaldi, ICCV 2019), from their distributions `probs`, `view_probs` [B, K]:
+
+        P = sym((1/B) sum_i y_i y'_i^T),   I = sum_cd P_cd (log P_cd - log P_c - log P_d)
+
+    with sym(A) = (A + A^T) / 2 and P_c, P_d its marginals. It is H(z) - H(z | z'):
+    largest (log K) when the labels are decisive, spread over the K classes and the same
+    for both views. Entries of P that are 0 contribute 0.
+
+    >>> y = jnp.eye(2)  # two examples, decisive, spread and consistent: I = log 2
+    >>> view_mutual_information(y, y).round(4)
+    Array(0.6931, dtype=float32)
+    """
+    if probs.shape != view_probs.shape or probs.ndim != 2:
+        raise ValueError(f"view_mutual_information: both views' labels must be [B, K] of one "
+                         f"shape, got {probs.shape} and {view_probs.shape}")
+    # a mean of outer products, not probs.T @ view_probs: a batch split over devices
+    # is a contraction over a sharded axis, which explicit sharding refuses
+    joint = jnp.mean(probs[:, :, None] * view_probs[:, None, :], axis=0)
+    joint = (joint + joint.T) / 2
+    marginal = jnp.sum(joint, axis=1)
+    tiny = _tiny(joint)
+    log_ratio = (jnp.log(jnp.maximum(joint, tiny)) - jnp.log(jnp.maximum(marginal, tiny))[:, None]
+                 - jnp.log(jnp.maximum(marginal, tiny))[None, :])
+    return jnp.sum(jnp.where(joint > 0, joint * log_ratio, 0.0))
+
+
 def label_regulariser(probs: jax.Array, *, entropy_weight: float,
-                      sharpness_weight: float = 0.0) -> jax.Array:
+                      sharpness_weight: float = 0.0, consistency_weight: float = 0.0,
+                      view_probs: jax.Array | None = None) -> jax.Array:
     """The generator's regulariser on its labels `probs` [B, K]:
 
         entropy_weight * sum_c ybar_c log ybar_c + sharpness_weight * mean_i H(y_i)
+          - consistency_weight * I(z; z')
 
     The first term (MAXL's) spreads the batch-mean distribution ybar over the classes;
     the second, off by default, makes each example's label decisive. Together they are
     the information-maximisation objective of discriminative clustering (Krause, Perona
     & Gomes, NeurIPS 2010; IMSAT, Hu et al., ICML 2017): maximise H(ybar) - mean_i H(y_i),
-    the mutual information between an example and its label.
+    the mutual information between an example and its label. The third, off by default,
+    is IIC's: the mutual information between the labels of the examples and of another
+    view of them, `view_probs` [B, K] (:func:`view_mutual_information`), which asks the
+    labels to be decisive, spread and unchanged by what differs between the views.
 
     >>> y = jnp.array([[1.0, 0.0], [0.0, 1.0]])  # decisive and spread: both terms minimal
     >>> label_regulariser(y, entropy_weight=1.0, sharpness_weight=1.0).round(4)
     Array(-0.6931, dtype=float32)
     """
     value = entropy_weight * negative_entropy(probs)
-    if sharpness_weight:  # a Python branch: the paper's objective stays exactly as it was
+    # Python branches: the paper's objective stays exactly as it was
+    if sharpness_weight:
         value = value + sharpness_weight * example_entropy(probs)
+    if consistency_weight:
+        if view_probs is None:
+            raise ValueError("label_regulariser: consistency_weight > 0 needs view_probs, the "
+                             "labels of a second view of the examples")
+        value = value - consistency_weight * view_mutual_information(probs, view_probs)
     return value
 
 
@@ -144,14 +184,16 @@ def _sgd(params, grads, lr):
 def generator_objective(gen_params, mtl_params, batch: dict, *, gen_apply: PureApply,
                         mtl_apply: PureApply, psi: Sequence[int], inner_lr: float,
                         entropy_weight: float = 0.2, gamma: float = 2.0,
-                        inner_steps: int = 1, sharpness_weight: float = 0.0) -> jax.Array:
+                        inner_steps: int = 1, sharpness_weight: float = 0.0,
+                        consistency_weight: float = 0.0) -> jax.Array:
     """The generator's loss: the primary loss after `inner_steps` inner SGD steps of the
     multi-task network on the generated labels, plus the label regulariser
     (:func:`label_regulariser`).
 
     Args:
       gen_params, mtl_params: parameter pytrees of the two networks.
-      batch: ``{"image": [B, ...], "label": [B] primary labels}``.
+      batch: ``{"image": [B, ...], "label": [B] primary labels}``, and with
+        `consistency_weight` > 0 ``"view"``: another view of the images, [B, ...].
       gen_apply: ``(gen_params, images) -> aux logits [B, sum(psi)]``.
       mtl_apply: ``(mtl_params, images) -> (primary logits [B, P], aux logits [B, sum(psi)])``.
       psi: auxiliary classes per primary class (P entries).
@@ -160,6 +202,8 @@ def generator_objective(gen_params, mtl_params, batch: dict, *, gen_apply: PureA
       gamma: focal exponent of both tasks.
       inner_steps: inner SGD steps (unrolled with ``lax.scan``).
       sharpness_weight: weight of the mean per-example entropy (0: the paper's objective).
+      consistency_weight: weight of the labels' mutual information across the two views
+        (0: the paper's objective).
     Returns:
       Scalar. ``jax.grad`` of it w.r.t. `gen_params` is the MAXL hypergradient.
 
@@ -193,8 +237,11 @@ def generator_objective(gen_params, mtl_params, batch: dict, *, gen_apply: PureA
         return _sgd(params, jax.grad(inner_loss)(params), inner_lr), None
 
     updated, _ = jax.lax.scan(inner_step, mtl_params, None, length=inner_steps)
+    view = (generated_labels(gen_apply(gen_params, batch["view"]), labels, psi)
+            if consistency_weight else None)
     return primary_loss(updated)[0] + label_regulariser(
-        y, entropy_weight=entropy_weight, sharpness_weight=sharpness_weight)
+        y, entropy_weight=entropy_weight, sharpness_weight=sharpness_weight,
+        consistency_weight=consistency_weight, view_probs=view)
 
 
 @flax.struct.dataclass
@@ -226,7 +273,8 @@ def maxl_train_step(state: MaxlState, batch: dict, *, mtl_apply: StatefulApply,
                     inner_lr: float | optax.Schedule, order: str = "second",
                     inner_steps: int = 1, entropy_weight: float = 0.2, gamma: float = 2.0,
                     fd_epsilon: float = 0.01, sharpness_weight: float = 0.0,
-                    temperature: float | optax.Schedule = 1.0, gumbel: bool = False
+                    temperature: float | optax.Schedule = 1.0, gumbel: bool = False,
+                    consistency_weight: float = 0.0, view_fn: ViewFn | None = None
                     ) -> tuple[MaxlState, dict]:
     """One MAXL step: the multi-task update and the generator's hypergradient update.
 
@@ -255,6 +303,12 @@ def maxl_train_step(state: MaxlState, batch: dict, *, mtl_apply: StatefulApply,
       gumbel: train on straight-through Gumbel-softmax labels
         (:func:`straight_through_labels`, a key split from ``state.rng``); the label
         regulariser still acts on the generator's distributions.
+      consistency_weight: weight of IIC's term (:func:`label_regulariser`); with it > 0
+        the generator also labels ``view_fn(key, images)`` (a key split from
+        ``state.rng``; its BatchNorm statistics update is not kept), a second forward
+        and backward pass of the generator.
+      view_fn: ``(key, images) -> images``, the second view, e.g.
+        :func:`jaxprior.data.augment.random_shift_flip`.
     Returns:
       (new state, metrics): ``loss`` (the multi-task loss), ``primary_loss``,
       ``aux_loss``, ``accuracy``, ``generator_loss`` (the primary loss after the inner
@@ -264,6 +318,9 @@ def maxl_train_step(state: MaxlState, batch: dict, *, mtl_apply: StatefulApply,
         raise ValueError(f"maxl_train_step: order must be one of {ORDERS}, got {order!r}")
     if inner_steps < 1:
         raise ValueError(f"maxl_train_step: inner_steps must be >= 1, got {inner_steps}")
+    if consistency_weight and view_fn is None:
+        raise ValueError("maxl_train_step: consistency_weight > 0 needs view_fn, the "
+                         "augmentation that makes the second view")
     psi = check_psi(psi)
     images, labels = batch["image"], batch["label"]
     batch_size = labels.shape[0]
@@ -271,17 +328,26 @@ def maxl_train_step(state: MaxlState, batch: dict, *, mtl_apply: StatefulApply,
     onehot = jax.nn.one_hot(labels, len(psi))
 
     tau = temperature(state.step) if callable(temperature) else temperature
-    rng, gumbel_key = jax.random.split(state.rng) if gumbel else (state.rng, None)
+    rng = state.rng
+    if gumbel:
+        rng, gumbel_key = jax.random.split(rng)
+    if consistency_weight:
+        rng, view_key = jax.random.split(rng)
+        view_images = view_fn(view_key, images)
 
-    def generate(gen_params):  # (the labels the inner step trains on, the distributions)
+    def generate(gen_params):  # the labels the inner step trains on, the distributions
         logits, gen_model_state = gen_apply(gen_params, state.gen_model_state, images)
         probs = generated_labels(logits, labels, psi, temperature=tau)
-        if not gumbel:
-            return (probs, probs), gen_model_state
-        targets = straight_through_labels(logits, labels, psi, gumbel_key, temperature=tau)
-        return (targets, probs), gen_model_state
+        targets = (straight_through_labels(logits, labels, psi, gumbel_key, temperature=tau)
+                   if gumbel else probs)
+        view = None
+        if consistency_weight:
+            view_logits = gen_apply(gen_params, state.gen_model_state, view_images)[0]
+            view = generated_labels(view_logits, labels, psi, temperature=tau)
+        return (targets, probs, view), gen_model_state
 
-    (y, probs), gen_vjp, gen_model_state = jax.vjp(generate, state.gen_params, has_aux=True)
+    (y, probs, view), gen_vjp, gen_model_state = jax.vjp(generate, state.gen_params,
+                                                         has_aux=True)
 
     def heads(params, model_state=state.model_state):
         (primary, aux), new_model_state = mtl_apply(params, model_state, images)
@@ -338,10 +404,12 @@ def maxl_train_step(state: MaxlState, batch: dict, *, mtl_apply: StatefulApply,
 
             directional = jax.lax.scan(difference, None, visited)[1].sum(0)
         y_grad = -lr * directional / batch_size
-    regulariser, regulariser_grad = jax.value_and_grad(functools.partial(
-        label_regulariser, entropy_weight=entropy_weight,
-        sharpness_weight=sharpness_weight))(probs)
-    (gen_grads,) = gen_vjp((y_grad, regulariser_grad))
+    regulariser, (regulariser_grad, view_grad) = jax.value_and_grad(
+        lambda p, v: label_regulariser(p, entropy_weight=entropy_weight,
+                                       sharpness_weight=sharpness_weight,
+                                       consistency_weight=consistency_weight, view_probs=v),
+        argnums=(0, 1))(probs, view)
+    (gen_grads,) = gen_vjp((y_grad, regulariser_grad, view_grad))
 
     updates, opt_state = mtl_tx.update(grads, state.opt_state, state.params)
     gen_updates, gen_opt_state = gen_tx.update(gen_grads, state.gen_opt_state, state.gen_params)

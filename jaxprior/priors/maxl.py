@@ -19,6 +19,7 @@ from flax import nnx
 from jax.sharding import NamedSharding, PartitionSpec
 
 from jaxprior.data import pipeline
+from jaxprior.data.augment import random_shift_flip
 from jaxprior.losses.maxl import check_psi
 from jaxprior.meta.maxl import (
     ORDERS,
@@ -55,7 +56,9 @@ class Maxl(Prior):
     """``psi``: auxiliary classes per primary class (one entry: the same for all);
     ``order``: "second" (exact hypergradient) or "first" (finite differences);
     ``sharpness_weight``, ``temperature`` (annealed to ``temperature_end`` when that is
-    > 0) and ``gumbel`` (straight-through Gumbel-softmax labels): remedies for
+    > 0), ``gumbel`` (straight-through Gumbel-softmax labels) and
+    ``consistency_weight`` (IIC's agreement of the labels of an image and of its copy
+    shifted by up to ``consistency_shift`` pixels and maybe mirrored): remedies for
     near-uniform generated labels, all off by default (the paper's objective);
     ``generator``: a model name ("" = the run's model) and its kwargs; the statistics of
     the generated labels every ``stats_every`` steps (0 = once per epoch) on the first
@@ -71,6 +74,8 @@ class Maxl(Prior):
         "temperature": 1.0,  # of the generator's softmax (1: the paper's)
         "temperature_end": 0.0,  # > 0: annealed exponentially to it over the run
         "gumbel": False,  # straight-through Gumbel-softmax labels
+        "consistency_weight": 0.0,  # > 0: labels agree across two views (label_regulariser)
+        "consistency_shift": 4,  # the second view's largest shift, pixels
         "gamma": 2.0,  # focal exponent of both tasks
         "fd_epsilon": 0.01,
         "generator": {"name": "", "kwargs": {}},
@@ -92,6 +97,10 @@ class Maxl(Prior):
         fields.check_choice(cfg.order, ORDERS, "priors.maxl.order")
         fields.check_range(cfg.inner_steps, "priors.maxl.inner_steps", low=1, expected=">= 1")
         fields.check_range(cfg.sharpness_weight, "priors.maxl.sharpness_weight", low=0.0,
+                           expected=">= 0")
+        fields.check_range(cfg.consistency_weight, "priors.maxl.consistency_weight", low=0.0,
+                           expected=">= 0")
+        fields.check_range(cfg.consistency_shift, "priors.maxl.consistency_shift", low=0,
                            expected=">= 0")
         fields.check_range(cfg.temperature, "priors.maxl.temperature", low=1e-6,
                            expected="> 0")
@@ -160,7 +169,9 @@ class Maxl(Prior):
             inner_lr=learning_rate_schedule(c.optimizer, c.num_steps), order=m.order,
             inner_steps=m.inner_steps, entropy_weight=m.entropy_weight, gamma=m.gamma,
             fd_epsilon=m.fd_epsilon, sharpness_weight=m.sharpness_weight,
-            temperature=self.temperature, gumbel=bool(m.gumbel))
+            temperature=self.temperature, gumbel=bool(m.gumbel),
+            consistency_weight=m.consistency_weight,
+            view_fn=functools.partial(random_shift_flip, max_shift=m.consistency_shift))
         label_key = self.task.label_key
 
         def step(state, batch):
