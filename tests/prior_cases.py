@@ -99,7 +99,8 @@ def maxl_first(c):
 
 
 def maxl_consistency(c):
-    c.priors.maxl.update(enabled=True, psi=(2, 3), consistency_weight=1.0, consistency_shift=2)
+    c.priors.maxl.update(enabled=True, psi=(2, 3), consistency_weight=1.0, consistency_shift=2,
+                         consistency_background=True)
 
 
 def open_set(c):

@@ -115,3 +115,27 @@ def test_random_shift_flip_keeps_a_batch_split_over_devices():
 def _host_view(image, dy, dx, mirror, pad_mode):
     view = augment.shift_example({"image": image}, dy, dx, pad_mode=pad_mode)
     return (augment.flip_example(view) if mirror else view)["image"]
+
+
+def test_swap_backgrounds_puts_each_object_on_the_next_scene():
+    """Object pixels stay; the rest is the next example's scene, its own object replaced
+    by that scene's mean colour; the same on a batch split over devices."""
+    from jax.sharding import NamedSharding, PartitionSpec
+
+    rng = np.random.default_rng(0)
+    images = rng.normal(size=(4, 5, 5, 3)).astype(np.float32)
+    masks = (rng.random((4, 5, 5)) < 0.3).astype(np.uint8)
+    got = np.asarray(jax.jit(augment.swap_backgrounds)(jnp.asarray(images), jnp.asarray(masks)))
+    for i in range(4):
+        j = (i + 1) % 4
+        scene_mean = images[j][masks[j] == 0].mean(0)
+        want = np.where(masks[j][..., None] != 0, scene_mean, images[j])
+        want = np.where(masks[i][..., None] != 0, images[i], want)
+        np.testing.assert_allclose(got[i], want, rtol=1e-6)
+    mesh = jax.make_mesh((4,), ("data",), devices=jax.devices()[:4])
+    split = NamedSharding(mesh, PartitionSpec("data"))
+    sharded = jax.jit(augment.swap_backgrounds)(jax.device_put(images, split),
+                                                jax.device_put(masks, split))
+    np.testing.assert_allclose(sharded, got, rtol=1e-6)
+    with pytest.raises(ValueError, match=r"masks \[B, H, W\]"):
+        augment.swap_backgrounds(jnp.asarray(images), jnp.asarray(masks[:, :4]))

@@ -169,7 +169,7 @@ def test_train_step_hypergradient_equals_grad_of_the_objective(kw):
         step_kw = dict(kw)
         if "consistency_weight" in kw:
             batch["view"] = _batch(jnp.float64, seed=4)["image"]
-            step_kw["view_fn"] = lambda key, images: batch["view"]
+            step_kw["view_fn"] = lambda key, b: batch["view"]
         objective = jax.jit(_objective(mtl, gen, batch, **kw))
         reference = jax.jit(jax.grad(objective))(gen[1])
         got, metrics = _step_hypergradient(mtl, gen, batch, **step_kw)
@@ -236,6 +236,9 @@ def test_errors_for_psi_and_head_widths():
         _step_hypergradient(mtl, gen, batch, inner_steps=0)
     with pytest.raises(ValueError, match="consistency_weight > 0 needs view_fn"):
         _step_hypergradient(mtl, gen, batch, consistency_weight=1.0)
+    with pytest.raises(ValueError, match="second view must have the images' shape"):
+        _step_hypergradient(mtl, gen, batch, consistency_weight=1.0,
+                            view_fn=lambda key, b: b["image"][:2])
 
 
 # -- stability -------------------------------------------------------------------------------
@@ -270,7 +273,7 @@ def _toy_label_entropy(entropy_weight: float, sharpness_weight: float = 0.0,
         psi=(5, 5), inner_lr=0.1, entropy_weight=entropy_weight,
         sharpness_weight=sharpness_weight, temperature=temperature, gumbel=gumbel,
         consistency_weight=consistency_weight,
-        view_fn=lambda key, images: images + 0.3 * jax.random.normal(key, images.shape)))
+        view_fn=lambda key, b: b["image"] + 0.3 * jax.random.normal(key, b["image"].shape)))
     batch = {"image": jnp.asarray(x), "label": jnp.asarray(y)}
     for _ in range(200):
         state, _ = step(state, batch)
@@ -374,6 +377,20 @@ def test_normalized_mutual_information_hand_values():
     assert normalized_mutual_information([0, 0, 1, 1], [0, 0, 0, 1]) == pytest.approx(expected)
     with pytest.raises(ValueError, match="same length"):
         normalized_mutual_information([0, 1], [0])
+
+
+def test_conditional_nmi_weights_the_groups_and_skips_constant_ones():
+    from jaxprior.metrics import conditional_nmi
+
+    # group 0: a determines b (NMI 1, 4 examples); group 1: independent (NMI 0, 4);
+    # group 2: both constant, left out
+    a = [0, 0, 1, 1, 0, 1, 0, 1, 3, 3]
+    b = [2, 2, 7, 7, 0, 0, 1, 1, 5, 5]
+    given = [0, 0, 0, 0, 1, 1, 1, 1, 2, 2]
+    assert conditional_nmi(a, b, given) == pytest.approx(0.5)
+    assert np.isnan(conditional_nmi([1, 1], [2, 2], [0, 0]))
+    with pytest.raises(ValueError, match="same length"):
+        conditional_nmi([0, 1], [0, 1], [0])
 
 
 def test_straight_through_labels_are_one_hot_in_the_block_with_the_soft_gradient():

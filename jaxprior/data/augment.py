@@ -1,6 +1,6 @@
 """Per-example augmentations that move the masks and the head box with the pixels (host,
-numpy, in the input pipeline), and their image-only counterpart on device
-(:func:`random_shift_flip`, for a second view inside a jitted step)."""
+numpy, in the input pipeline), and image-only views on device for inside a jitted step:
+:func:`random_shift_flip` (its counterpart) and :func:`swap_backgrounds`."""
 
 from __future__ import annotations
 
@@ -108,7 +108,7 @@ def random_shift_flip(key: jax.Array, images: jax.Array, *, max_shift: int = 4,
         raise ValueError(f"random_shift_flip: max_shift must be in [0, {min(h, w)}) for "
                          f"{h}x{w} images, got {max_shift}")
     shift_key, flip_key = jax.random.split(key)
-    shifts = _sharded_like(images, jax.random.randint(shift_key, (b, 2), -max_shift,
+    shifts = _batch_split(images, jax.random.randint(shift_key, (b, 2), -max_shift,
                                                       max_shift + 1))
     m = max_shift
     padded = jnp.pad(images, ((0, 0), (m, m), (m, m), (0, 0)), PAD_MODES[pad_mode])
@@ -119,17 +119,43 @@ def random_shift_flip(key: jax.Array, images: jax.Array, *, max_shift: int = 4,
 
     out = jax.vmap(window)(padded, shifts)
     if flip:
-        mirror = _sharded_like(images, jax.random.bernoulli(flip_key, 0.5, (b,)))
+        mirror = _batch_split(images, jax.random.bernoulli(flip_key, 0.5, (b,)))
         out = jnp.where(mirror[:, None, None, None], out[:, :, ::-1], out)
     return out
 
 
-def _sharded_like(images: jax.Array, draws: jax.Array) -> jax.Array:
-    """`draws` [B, ...] split over devices along B as `images` is: under an explicitly
-    sharded batch (a mesh of ``jax.make_mesh``'s default axis types) ``vmap`` refuses
-    operands whose mapped axes are sharded differently."""
+def swap_backgrounds(images: jax.Array, masks: jax.Array) -> jax.Array:
+    """Each object on the scene of the next example of the batch (the last on the
+    first's): `images` [B, H, W, C] float, `masks` [B, H, W] (nonzero = object). Where
+    the other example's own object was, the scene is filled with the mean colour of
+    that example's scene, so one object shows. Jittable; batches are shuffled, so the
+    pairs change from batch to batch.
+
+      >>> x = jnp.stack([jnp.full((2, 2, 1), 1.0), jnp.full((2, 2, 1), 5.0)])
+      >>> m = jnp.array([[[1, 0], [0, 0]], [[0, 0], [0, 0]]])
+      >>> swap_backgrounds(x, m)[0, :, :, 0]  # the object of 0 on the scene of 1
+      Array([[1., 5.],
+             [5., 5.]], dtype=float32)
+    """
+    if images.ndim != 4 or masks.shape != images.shape[:3]:
+        raise ValueError(f"swap_backgrounds: images [B, H, W, C] and masks [B, H, W] "
+                         f"expected, got {images.shape} and {masks.shape}")
+    obj = (masks != 0)[..., None]
+    scene = jnp.sum(jnp.where(obj, 0.0, images), axis=(1, 2), keepdims=True)
+    scene_mean = scene / jnp.maximum(jnp.sum(~obj, axis=(1, 2), keepdims=True), 1)
+    cleared = jnp.where(obj, scene_mean, images)  # each example's scene, its object removed
+    # explicit sharding refuses a roll along a split batch: gather the scenes first
+    scenes = jnp.roll(_batch_split(images, cleared, split=False), -1, axis=0)
+    return jnp.where(obj, images, scenes).astype(images.dtype)
+
+
+def _batch_split(images: jax.Array, x: jax.Array, *, split: bool = True) -> jax.Array:
+    """`x` [B, ...] split over devices along B as `images` is (`split`) or whole on each
+    (not `split`), where `images` has an explicitly sharded batch (a mesh of
+    ``jax.make_mesh``'s default axis types: ``vmap`` refuses operands whose mapped axes
+    are split differently, slices of a split axis are refused); else `x` as it is."""
     sharding = jax.typeof(images).sharding
     if not sharding.spec or sharding.spec[0] is None:
-        return draws
-    return jax.sharding.reshard(draws, sharding.update(spec=jax.sharding.PartitionSpec(
-        sharding.spec[0])))
+        return x
+    spec = jax.sharding.PartitionSpec(sharding.spec[0] if split else None)
+    return jax.sharding.reshard(x, sharding.update(spec=spec))

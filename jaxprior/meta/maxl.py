@@ -52,8 +52,8 @@ ORDERS = ("second", "first")
 PureApply = Callable[[Any, jax.Array], Any]
 # apply(params, model_state, images) -> (outputs, new model_state), for the train step
 StatefulApply = Callable[[Any, Any, jax.Array], tuple[Any, Any]]
-# view_fn(key, images) -> another view of the images, for the consistency term
-ViewFn = Callable[[jax.Array, jax.Array], jax.Array]
+# view_fn(key, batch) -> another view of batch["image"], for the consistency term
+ViewFn = Callable[[jax.Array, dict], jax.Array]
 
 
 def _tiny(x):
@@ -304,11 +304,12 @@ def maxl_train_step(state: MaxlState, batch: dict, *, mtl_apply: StatefulApply,
         (:func:`straight_through_labels`, a key split from ``state.rng``); the label
         regulariser still acts on the generator's distributions.
       consistency_weight: weight of IIC's term (:func:`label_regulariser`); with it > 0
-        the generator also labels ``view_fn(key, images)`` (a key split from
+        the generator also labels ``view_fn(key, batch)`` (a key split from
         ``state.rng``; its BatchNorm statistics update is not kept), a second forward
         and backward pass of the generator.
-      view_fn: ``(key, images) -> images``, the second view, e.g.
-        :func:`jaxprior.data.augment.random_shift_flip`.
+      view_fn: ``(key, batch) -> images`` [B, ...], the second view of
+        ``batch["image"]``; it may read the batch's other fields (e.g. object masks
+        for :func:`jaxprior.data.augment.swap_backgrounds`).
     Returns:
       (new state, metrics): ``loss`` (the multi-task loss), ``primary_loss``,
       ``aux_loss``, ``accuracy``, ``generator_loss`` (the primary loss after the inner
@@ -333,7 +334,10 @@ def maxl_train_step(state: MaxlState, batch: dict, *, mtl_apply: StatefulApply,
         rng, gumbel_key = jax.random.split(rng)
     if consistency_weight:
         rng, view_key = jax.random.split(rng)
-        view_images = view_fn(view_key, images)
+        view_images = view_fn(view_key, batch)
+        if view_images.shape != images.shape:
+            raise ValueError(f"maxl_train_step: view_fn returned {view_images.shape}; the "
+                             f"second view must have the images' shape {images.shape}")
 
     def generate(gen_params):  # the labels the inner step trains on, the distributions
         logits, gen_model_state = gen_apply(gen_params, state.gen_model_state, images)

@@ -11,7 +11,7 @@ from jaxprior.metrics.classification import (
     mean_group_accuracy,
     worst_group_accuracy,
 )
-from jaxprior.metrics.clustering import normalized_mutual_information
+from jaxprior.metrics.clustering import conditional_nmi, normalized_mutual_information
 from jaxprior.metrics.detection import COCO_IOU_THRESHOLDS, average_precision
 from jaxprior.metrics.open_set import SCORES, auroc, fpr_at_tpr, known_score
 from jaxprior.metrics.paired import compare as paired_compare
@@ -28,7 +28,8 @@ from jaxprior.metrics.shift import (
 __all__ = [
     "COCO_IOU_THRESHOLDS", "SCORES", "accuracy", "accuracy_vs_border", "accuracy_vs_shift",
     "add_border", "adjusted_accuracy", "auroc", "average_precision", "balanced_accuracy",
-    "crop_at", "fpr_at_tpr", "group_accuracy", "known_score", "mean_group_accuracy",
-    "normalized_mutual_information", "paired_compare", "paired_compare_pairs",
+    "conditional_nmi", "crop_at", "fpr_at_tpr", "group_accuracy", "known_score",
+    "mean_group_accuracy", "normalized_mutual_information", "paired_compare",
+    "paired_compare_pairs",
     "per_class_shape_bias", "shape_bias", "shift_consistency", "worst_group_accuracy",
 ]

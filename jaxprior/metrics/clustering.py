@@ -32,3 +32,23 @@ def normalized_mutual_information(a, b) -> float:
     nz = joint > 0
     mi = float(np.sum(joint[nz] * np.log(joint[nz] / np.outer(pa, pb)[nz])))
     return max(0.0, mi / ((ha + hb) / 2))
+
+
+def conditional_nmi(a, b, given) -> float:
+    """NMI of `a` and `b` within each value of `given`, averaged weighted by the values'
+    counts: how well the labelings agree once `given` is known (e.g. MAXL's classes vs
+    the species within each primary class). Values of `given` where both labelings are
+    constant are left out (nothing to agree on); NaN when every value is.
+    """
+    a, b, given = (np.asarray(x).ravel() for x in (a, b, given))
+    if not a.shape == b.shape == given.shape:
+        raise ValueError(f"conditional_nmi: need three labelings of the same length, got "
+                         f"{a.size}, {b.size} and {given.size}")
+    total, weight = 0.0, 0
+    for g in np.unique(given):
+        keep = given == g
+        if len(np.unique(a[keep])) == 1 and len(np.unique(b[keep])) == 1:
+            continue
+        total += keep.sum() * normalized_mutual_information(a[keep], b[keep])
+        weight += keep.sum()
+    return total / weight if weight else float("nan")

@@ -19,7 +19,7 @@ from flax import nnx
 from jax.sharding import NamedSharding, PartitionSpec
 
 from jaxprior.data import pipeline
-from jaxprior.data.augment import random_shift_flip
+from jaxprior.data.augment import random_shift_flip, swap_backgrounds
 from jaxprior.losses.maxl import check_psi
 from jaxprior.meta.maxl import (
     ORDERS,
@@ -29,7 +29,7 @@ from jaxprior.meta.maxl import (
     label_statistics,
     maxl_train_step,
 )
-from jaxprior.metrics.clustering import normalized_mutual_information
+from jaxprior.metrics.clustering import conditional_nmi, normalized_mutual_information
 from jaxprior.models import classifier_head, create_model, preprocess_images, split_model
 from jaxprior.models.functional import stateful_apply
 from jaxprior.optim import SCHEDULES, learning_rate_schedule, make_optimizer
@@ -57,9 +57,11 @@ class Maxl(Prior):
     ``order``: "second" (exact hypergradient) or "first" (finite differences);
     ``sharpness_weight``, ``temperature`` (annealed to ``temperature_end`` when that is
     > 0), ``gumbel`` (straight-through Gumbel-softmax labels) and
-    ``consistency_weight`` (IIC's agreement of the labels of an image and of its copy
-    shifted by up to ``consistency_shift`` pixels and maybe mirrored): remedies for
-    near-uniform generated labels, all off by default (the paper's objective);
+    ``consistency_weight`` (IIC's agreement of the labels of an image and of a second
+    view of it: shifted by up to ``consistency_shift`` pixels and maybe mirrored, and
+    with ``consistency_background`` its object, ``mask_key``, on another example's
+    scene): remedies for near-uniform generated labels, all off by default (the
+    paper's objective);
     ``generator``: a model name ("" = the run's model) and its kwargs; the statistics of
     the generated labels every ``stats_every`` steps (0 = once per epoch) on the first
     ``stats_examples`` training examples."""
@@ -76,6 +78,8 @@ class Maxl(Prior):
         "gumbel": False,  # straight-through Gumbel-softmax labels
         "consistency_weight": 0.0,  # > 0: labels agree across two views (label_regulariser)
         "consistency_shift": 4,  # the second view's largest shift, pixels
+        "consistency_background": False,  # the second view: the object on another scene
+        "mask_key": "bird_mask",  # the object, for consistency_background
         "gamma": 2.0,  # focal exponent of both tasks
         "fd_epsilon": 0.01,
         "generator": {"name": "", "kwargs": {}},
@@ -102,6 +106,7 @@ class Maxl(Prior):
                            expected=">= 0")
         fields.check_range(cfg.consistency_shift, "priors.maxl.consistency_shift", low=0,
                            expected=">= 0")
+        fields.check_mask_key(cfg.mask_key, "priors.maxl.mask_key")
         fields.check_range(cfg.temperature, "priors.maxl.temperature", low=1e-6,
                            expected="> 0")
         fields.check_range(cfg.temperature_end, "priors.maxl.temperature_end", low=0.0,
@@ -136,6 +141,8 @@ class Maxl(Prior):
                              "each)")
         self.psi = psi
         c, m = self.config, self.cfg
+        if m.consistency_weight and m.consistency_background:
+            task.spec.require_field(m.mask_key, "priors.maxl.consistency_background")
         name = m.generator.name or c.model.name
         kwargs = dict(m.generator.kwargs) if m.generator.name else dict(c.model.kwargs)
         generator = create_model(name, num_classes=sum(psi), seed=c.seed + 10_000, **kwargs)
@@ -170,9 +177,9 @@ class Maxl(Prior):
             inner_steps=m.inner_steps, entropy_weight=m.entropy_weight, gamma=m.gamma,
             fd_epsilon=m.fd_epsilon, sharpness_weight=m.sharpness_weight,
             temperature=self.temperature, gumbel=bool(m.gumbel),
-            consistency_weight=m.consistency_weight,
-            view_fn=functools.partial(random_shift_flip, max_shift=m.consistency_shift))
+            consistency_weight=m.consistency_weight, view_fn=self._view)
         label_key = self.task.label_key
+        masks = (m.mask_key,) if m.consistency_weight and m.consistency_background else ()
 
         def step(state, batch):
             own = state.priors[self.name]
@@ -180,7 +187,8 @@ class Maxl(Prior):
                              model_state=state.model_state, opt_state=state.opt_state,
                              rng=state.rng, **own)
             maxl, metrics = core(maxl, {"image": preprocess_images(batch["image"]),
-                                        "label": batch[label_key]})
+                                        "label": batch[label_key],
+                                        **{k: batch[k] for k in masks}})
             priors = dict(state.priors, **{self.name: {
                 "gen_params": maxl.gen_params, "gen_model_state": maxl.gen_model_state,
                 "gen_opt_state": maxl.gen_opt_state}})
@@ -189,6 +197,13 @@ class Maxl(Prior):
                                  rng=maxl.rng, priors=priors), metrics
 
         return step
+
+    def _view(self, key, batch):
+        """The consistency term's second view of the (preprocessed) images."""
+        images = batch["image"]
+        if self.cfg.consistency_background:
+            images = swap_backgrounds(images, batch[self.cfg.mask_key])
+        return random_shift_flip(key, images, max_shift=self.cfg.consistency_shift)
 
     # -- the generated labels --------------------------------------------------------------
     def _label_fn(self, run):
@@ -207,13 +222,14 @@ class Maxl(Prior):
         return self._labels
 
     def label_report(self, run, source, *, limit: int | None = None) -> dict[str, float]:
-        """Statistics of the generated labels on `source` (the first `limit` examples) and
-        their agreement with the true species (NMI of the argmax class)."""
+        """Statistics of the generated labels on `source` (the first `limit` examples), their
+        agreement with the true species (NMI of the argmax class), and within the primary
+        classes with the species and with the scene (:func:`conditional_nmi`)."""
         if limit is not None:
             source = source[:min(limit, len(source))]
         label_key = self.task.label_key
         labels_of = self._label_fn(run)
-        probs, primary, species = [], [], []
+        probs, primary, species, background = [], [], [], []
         for batch in pipeline.eval_batches(source, batch_size=run.local_eval_batch):
             keep = batch["valid"]
             device = run.device_batch(batch, "MAXL label statistics")
@@ -222,9 +238,15 @@ class Maxl(Prior):
             probs.append(np.asarray(out)[keep])
             primary.append(batch[label_key][keep])
             species.append(batch["species"][keep])
-        probs, primary, species = map(np.concatenate, (probs, primary, species))
+            background.append(batch["background"][keep])
+        probs, primary, species, background = map(np.concatenate,
+                                                   (probs, primary, species, background))
         stats = label_statistics(probs, primary, self.psi)
-        stats["nmi_species"] = normalized_mutual_information(probs.argmax(1), species)
+        generated = probs.argmax(1)
+        stats["nmi_species"] = normalized_mutual_information(generated, species)
+        # what the labels tell apart inside a primary class: the species, or the scene
+        stats["nmi_species_in_class"] = conditional_nmi(generated, species, primary)
+        stats["nmi_background_in_class"] = conditional_nmi(generated, background, primary)
         return stats
 
     def on_step(self, run, step):
