@@ -103,6 +103,11 @@ def maxl_consistency(c):
                          consistency_background=True)
 
 
+def maxl_object_input(c):
+    c.priors.maxl.update(enabled=True, psi=(2, 3), generator_input="object",
+                         consistency_weight=1.0, consistency_shift=1)
+
+
 def open_set(c):
     c.label_key = "species"
     c.priors.open_set.unknown_species = (1, 6)
@@ -141,8 +146,8 @@ def pretrained_finetuned(c):
 CASES = {f.__name__: f for f in (
     baseline, cam_binary, cam_softmax_ramp, rrr, gain, mask_head, detection, two_stream,
     two_stream_separate_sum_cam, aux_heads, dann, texture, mixstyle, jigsaw, maxl_second,
-    maxl_first, maxl_consistency, open_set, blurpool, coordconv, full_conv, vgg_aux,
-    pretrained_frozen, pretrained_finetuned)}
+    maxl_first, maxl_consistency, maxl_object_input, open_set, blurpool, coordconv,
+    full_conv, vgg_aux, pretrained_frozen, pretrained_finetuned)}
 PRETRAINED = ("pretrained_frozen", "pretrained_finetuned")
 
 

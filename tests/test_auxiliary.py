@@ -137,6 +137,31 @@ def test_maxl_config_errors_and_psi_broadcast(tiny_config, tmp_path):
     m.temperature, m.temperature_end = 2.0, 0.5
     prior = build_run(tiny_config).priors[-1]
     assert prior.temperature(0) == 2.0 and prior.temperature(tiny_config.num_steps) == 0.5
+    m.generator_input = "scene"
+    with pytest.raises(ValueError, match=r"maxl\.generator_input must be one of"):
+        validate_config(tiny_config)
+    m.generator_input, m.consistency_background = "object", True
+    with pytest.raises(ValueError, match="generator sees no scene"):
+        validate_config(tiny_config)
+
+
+def test_maxl_object_input_hides_the_scene_from_the_generator(tiny_config):
+    """With generator_input 'object' the generated labels do not change when the scene
+    does; with the paper's input they do."""
+    from jaxprior.train import build_run
+
+    tiny_config.priors.maxl.enabled = True
+    rng = np.random.default_rng(0)
+    images = rng.normal(size=(4, 16, 16, 3)).astype(np.float32)
+    masks = np.zeros((4, 16, 16), np.uint8)
+    masks[:, 4:12, 4:12] = 1
+    other_scene = np.where(masks[..., None] != 0, images, -images)
+    for generator_input, same in (("object", True), ("image", False)):
+        tiny_config.priors.maxl.generator_input = generator_input
+        prior = build_run(tiny_config).priors[-1]
+        a, b = (np.asarray(prior._generator_input(jnp.asarray(x), jnp.asarray(masks)))
+                for x in (images, other_scene))
+        assert np.array_equal(a, b) == same
 
 
 def test_maxl_run_logs_label_statistics_evaluates_and_resumes(tiny_config, tmp_path):

@@ -27,13 +27,13 @@ def test_the_variants_change_only_their_method():
     assert configs.get_config("baseline", full=True).num_steps == study_setting.FULL_STEPS
 
 
-def _run_with_label_log(root, name, seed, records):
+def _run_with_label_log(root, name, seed, records, **more):
     run = root / name / f"seed_{seed}"
     run.mkdir(parents=True)
     with open(run / "metrics.jsonl", "w") as f:
         for step, (example, mean, nmi) in enumerate(records):
             f.write(json.dumps({"step": 15 * step, "split": "maxl", "example_entropy": example,
-                                "mean_entropy": mean, "nmi_species": nmi}) + "\n")
+                                "mean_entropy": mean, "nmi_species": nmi, **more}) + "\n")
 
 
 def test_label_statistics_section_counts_the_seeds_that_meet_each_target(tmp_path):
@@ -47,6 +47,19 @@ def test_label_statistics_section_counts_the_seeds_that_meet_each_target(tmp_pat
     assert "met on 2/2 seeds" in mean
     assert nmi.startswith("0.525 ± ") and "met on 1/2 seeds" in nmi
     assert (tmp_path / "maxl_labels.png").stat().st_size > 0
+
+
+def test_label_statistics_section_shows_the_in_class_nmi_without_a_target(tmp_path):
+    within = {"nmi_species_in_class": 0.2, "nmi_background_in_class": 0.5}
+    for seed in (0, 1):
+        _run_with_label_log(tmp_path, "maxl", seed, [(0.9, 0.95, 0.3)], **within)
+    results = {"baseline": {"seeds": [0, 1]}, "maxl": {"seeds": [0, 1]}}
+    text = auxiliary_learning.label_statistics_section(str(tmp_path), results, [0, 1])
+    header = next(line for line in text.splitlines() if line.startswith("| variant |"))
+    assert header.endswith("| NMI with the species within a class | "
+                           "NMI with the background within a class |")
+    row = next(line for line in text.splitlines() if line.startswith("| maxl |"))
+    assert row.split(" | ")[4:] == ["0.200 ± 0.000", "0.500 ± 0.000 |"]
 
 
 def test_label_statistics_section_is_empty_without_maxl_logs(tmp_path):

@@ -161,11 +161,16 @@ def test_hypergradient_matches_central_finite_differences_in_float64():
 
 
 @pytest.mark.parametrize("kw", [{"inner_steps": 1}, {"inner_steps": 2},
-                                {"sharpness_weight": 0.3}, {"consistency_weight": 0.7}])
+                                {"sharpness_weight": 0.3}, {"consistency_weight": 0.7},
+                                {"generator_image": True},
+                                {"generator_image": True, "consistency_weight": 0.7}])
 def test_train_step_hypergradient_equals_grad_of_the_objective(kw):
     with jax.enable_x64(True):
         mtl, gen = _networks(jnp.float64)
         batch = _batch(jnp.float64)
+        kw = dict(kw)
+        if kw.pop("generator_image", False):  # the generator sees other images
+            batch["generator_image"] = _batch(jnp.float64, seed=5)["image"]
         step_kw = dict(kw)
         if "consistency_weight" in kw:
             batch["view"] = _batch(jnp.float64, seed=4)["image"]
@@ -236,7 +241,7 @@ def test_errors_for_psi_and_head_widths():
         _step_hypergradient(mtl, gen, batch, inner_steps=0)
     with pytest.raises(ValueError, match="consistency_weight > 0 needs view_fn"):
         _step_hypergradient(mtl, gen, batch, consistency_weight=1.0)
-    with pytest.raises(ValueError, match="second view must have the images' shape"):
+    with pytest.raises(ValueError, match="second view must have the generator input's shape"):
         _step_hypergradient(mtl, gen, batch, consistency_weight=1.0,
                             view_fn=lambda key, b: b["image"][:2])
 

@@ -192,8 +192,10 @@ def generator_objective(gen_params, mtl_params, batch: dict, *, gen_apply: PureA
 
     Args:
       gen_params, mtl_params: parameter pytrees of the two networks.
-      batch: ``{"image": [B, ...], "label": [B] primary labels}``, and with
-        `consistency_weight` > 0 ``"view"``: another view of the images, [B, ...].
+      batch: ``{"image": [B, ...], "label": [B] primary labels}``; optionally
+        ``"generator_image"`` [B, ...], the generator's input instead of ``"image"``,
+        and with `consistency_weight` > 0 ``"view"``: another view of the generator's
+        input, [B, ...].
       gen_apply: ``(gen_params, images) -> aux logits [B, sum(psi)]``.
       mtl_apply: ``(mtl_params, images) -> (primary logits [B, P], aux logits [B, sum(psi)])``.
       psi: auxiliary classes per primary class (P entries).
@@ -221,7 +223,8 @@ def generator_objective(gen_params, mtl_params, batch: dict, *, gen_apply: PureA
     """
     psi = check_psi(psi)
     images, labels = batch["image"], batch["label"]
-    y = generated_labels(gen_apply(gen_params, images), labels, psi)
+    y = generated_labels(gen_apply(gen_params, batch.get("generator_image", images)), labels,
+                         psi)
     onehot = jax.nn.one_hot(labels, len(psi), dtype=y.dtype)
 
     def primary_loss(params):
@@ -283,7 +286,9 @@ def maxl_train_step(state: MaxlState, batch: dict, *, mtl_apply: StatefulApply,
 
     Args:
       state: the two networks' parameters, model states and optimiser states.
-      batch: ``{"image": [B, ...] (as the applies take them), "label": [B]}``.
+      batch: ``{"image": [B, ...] (as the applies take them), "label": [B]}``, and
+        optionally ``"generator_image"`` [B, ...]: what the generator sees instead of
+        ``"image"`` (e.g. the object alone).
       mtl_apply: ``(params, model_state, images) -> ((primary [B, P], aux [B, sum(psi)]),
         new_model_state)`` in training mode (BatchNorm on batch statistics, as the
         official inner step uses).
@@ -307,9 +312,9 @@ def maxl_train_step(state: MaxlState, batch: dict, *, mtl_apply: StatefulApply,
         the generator also labels ``view_fn(key, batch)`` (a key split from
         ``state.rng``; its BatchNorm statistics update is not kept), a second forward
         and backward pass of the generator.
-      view_fn: ``(key, batch) -> images`` [B, ...], the second view of
-        ``batch["image"]``; it may read the batch's other fields (e.g. object masks
-        for :func:`jaxprior.data.augment.swap_backgrounds`).
+      view_fn: ``(key, batch) -> images`` [B, ...], the second view of the generator's
+        input; it may read the batch's other fields (e.g. object masks for
+        :func:`jaxprior.data.augment.swap_backgrounds`).
     Returns:
       (new state, metrics): ``loss`` (the multi-task loss), ``primary_loss``,
       ``aux_loss``, ``accuracy``, ``generator_loss`` (the primary loss after the inner
@@ -324,6 +329,10 @@ def maxl_train_step(state: MaxlState, batch: dict, *, mtl_apply: StatefulApply,
                          "augmentation that makes the second view")
     psi = check_psi(psi)
     images, labels = batch["image"], batch["label"]
+    gen_images = batch.get("generator_image", images)
+    if gen_images.shape[0] != images.shape[0]:
+        raise ValueError(f"maxl_train_step: batch['generator_image'] has "
+                         f"{gen_images.shape[0]} examples, batch['image'] {images.shape[0]}")
     batch_size = labels.shape[0]
     lr = inner_lr(state.step) if callable(inner_lr) else inner_lr
     onehot = jax.nn.one_hot(labels, len(psi))
@@ -335,12 +344,13 @@ def maxl_train_step(state: MaxlState, batch: dict, *, mtl_apply: StatefulApply,
     if consistency_weight:
         rng, view_key = jax.random.split(rng)
         view_images = view_fn(view_key, batch)
-        if view_images.shape != images.shape:
+        if view_images.shape != gen_images.shape:
             raise ValueError(f"maxl_train_step: view_fn returned {view_images.shape}; the "
-                             f"second view must have the images' shape {images.shape}")
+                             f"second view must have the generator input's shape "
+                             f"{gen_images.shape}")
 
     def generate(gen_params):  # the labels the inner step trains on, the distributions
-        logits, gen_model_state = gen_apply(gen_params, state.gen_model_state, images)
+        logits, gen_model_state = gen_apply(gen_params, state.gen_model_state, gen_images)
         probs = generated_labels(logits, labels, psi, temperature=tau)
         targets = (straight_through_labels(logits, labels, psi, gumbel_key, temperature=tau)
                    if gumbel else probs)

@@ -14,6 +14,7 @@ import logging
 from typing import ClassVar
 
 import jax
+import jax.numpy as jnp
 import numpy as np
 from flax import nnx
 from jax.sharding import NamedSharding, PartitionSpec
@@ -37,6 +38,7 @@ from jaxprior.priors import fields
 from jaxprior.priors.base import REGISTRY, Prior, enabled, overrides, register
 
 HEAD = "maxl"
+GENERATOR_INPUTS = ("image", "object")
 log = logging.getLogger(__name__)
 # Hooks of another prior that MAXL's own step would silently skip.
 _TRAINING_HOOKS = ("loss", "main_loss", "transform_batch", "branches", "make_train_step",
@@ -60,8 +62,10 @@ class Maxl(Prior):
     ``consistency_weight`` (IIC's agreement of the labels of an image and of a second
     view of it: shifted by up to ``consistency_shift`` pixels and maybe mirrored, and
     with ``consistency_background`` its object, ``mask_key``, on another example's
-    scene): remedies for near-uniform generated labels, all off by default (the
-    paper's objective);
+    scene) and ``generator_input`` ("object": the generator sees the object alone, the
+    scene set to the preprocessed zero, as Xiao et al.'s Only-FG images, ICLR 2021;
+    "image": the paper's): remedies for near-uniform or scene-driven generated labels,
+    all off by default (the paper's objective);
     ``generator``: a model name ("" = the run's model) and its kwargs; the statistics of
     the generated labels every ``stats_every`` steps (0 = once per epoch) on the first
     ``stats_examples`` training examples."""
@@ -79,7 +83,8 @@ class Maxl(Prior):
         "consistency_weight": 0.0,  # > 0: labels agree across two views (label_regulariser)
         "consistency_shift": 4,  # the second view's largest shift, pixels
         "consistency_background": False,  # the second view: the object on another scene
-        "mask_key": "bird_mask",  # the object, for consistency_background
+        "generator_input": "image",  # or "object": the generator sees only the object
+        "mask_key": "bird_mask",  # the object, for consistency_background and "object"
         "gamma": 2.0,  # focal exponent of both tasks
         "fd_epsilon": 0.01,
         "generator": {"name": "", "kwargs": {}},
@@ -107,6 +112,10 @@ class Maxl(Prior):
         fields.check_range(cfg.consistency_shift, "priors.maxl.consistency_shift", low=0,
                            expected=">= 0")
         fields.check_mask_key(cfg.mask_key, "priors.maxl.mask_key")
+        fields.check_choice(cfg.generator_input, GENERATOR_INPUTS, "priors.maxl.generator_input")
+        if cfg.generator_input == "object" and cfg.consistency_background:
+            raise ValueError("config.priors.maxl.consistency_background swaps scenes, but with "
+                             "generator_input 'object' the generator sees no scene; set one")
         fields.check_range(cfg.temperature, "priors.maxl.temperature", low=1e-6,
                            expected="> 0")
         fields.check_range(cfg.temperature_end, "priors.maxl.temperature_end", low=0.0,
@@ -143,6 +152,8 @@ class Maxl(Prior):
         c, m = self.config, self.cfg
         if m.consistency_weight and m.consistency_background:
             task.spec.require_field(m.mask_key, "priors.maxl.consistency_background")
+        if m.generator_input == "object":
+            task.spec.require_field(m.mask_key, "priors.maxl.generator_input='object'")
         name = m.generator.name or c.model.name
         kwargs = dict(m.generator.kwargs) if m.generator.name else dict(c.model.kwargs)
         generator = create_model(name, num_classes=sum(psi), seed=c.seed + 10_000, **kwargs)
@@ -179,16 +190,22 @@ class Maxl(Prior):
             temperature=self.temperature, gumbel=bool(m.gumbel),
             consistency_weight=m.consistency_weight, view_fn=self._view)
         label_key = self.task.label_key
-        masks = (m.mask_key,) if m.consistency_weight and m.consistency_background else ()
+        uses_masks = (m.consistency_weight and m.consistency_background) or \
+            m.generator_input == "object"
 
         def step(state, batch):
             own = state.priors[self.name]
             maxl = MaxlState(step=state.step, params=state.params,
                              model_state=state.model_state, opt_state=state.opt_state,
                              rng=state.rng, **own)
-            maxl, metrics = core(maxl, {"image": preprocess_images(batch["image"]),
-                                        "label": batch[label_key],
-                                        **{k: batch[k] for k in masks}})
+            images = preprocess_images(batch["image"])
+            core_batch = {"image": images, "label": batch[label_key]}
+            if uses_masks:
+                core_batch[m.mask_key] = batch[m.mask_key]
+            if m.generator_input == "object":
+                core_batch["generator_image"] = self._generator_input(images,
+                                                                      batch[m.mask_key])
+            maxl, metrics = core(maxl, core_batch)
             priors = dict(state.priors, **{self.name: {
                 "gen_params": maxl.gen_params, "gen_model_state": maxl.gen_model_state,
                 "gen_opt_state": maxl.gen_opt_state}})
@@ -198,9 +215,15 @@ class Maxl(Prior):
 
         return step
 
+    def _generator_input(self, images, masks):
+        """What the generator sees of the (preprocessed) images."""
+        if self.cfg.generator_input == "image":
+            return images
+        return jnp.where((masks != 0)[..., None], images, 0.0).astype(images.dtype)
+
     def _view(self, key, batch):
-        """The consistency term's second view of the (preprocessed) images."""
-        images = batch["image"]
+        """The consistency term's second view of the generator's input."""
+        images = batch.get("generator_image", batch["image"])
         if self.cfg.consistency_background:
             images = swap_backgrounds(images, batch[self.cfg.mask_key])
         return random_shift_flip(key, images, max_shift=self.cfg.consistency_shift)
@@ -210,14 +233,15 @@ class Maxl(Prior):
         if self._labels is None:
             psi, defs = self.psi, self.gen_defs
 
-            def labels(own, images, primary, step):
+            def labels(own, images, masks, primary, step):
                 model = nnx.merge(defs.eval, own["gen_params"], own["gen_model_state"])
-                return generated_labels(model(preprocess_images(images))[0], primary, psi,
+                inputs = self._generator_input(preprocess_images(images), masks)
+                return generated_labels(model(inputs)[0], primary, psi,
                                         temperature=self.temperature(step))
 
             data = NamedSharding(run.mesh, PartitionSpec(run.mesh.axis_names[0]))
             repl = NamedSharding(run.mesh, PartitionSpec())
-            self._labels = jax.jit(labels, in_shardings=(repl, data, data, repl),
+            self._labels = jax.jit(labels, in_shardings=(repl, data, data, data, repl),
                                    out_shardings=data)
         return self._labels
 
@@ -234,7 +258,8 @@ class Maxl(Prior):
             keep = batch["valid"]
             device = run.device_batch(batch, "MAXL label statistics")
             out = jax.device_get(labels_of(run.state.priors[self.name], device["image"],
-                                           device[label_key], run.state.step))
+                                           device[self.cfg.mask_key], device[label_key],
+                                           run.state.step))
             probs.append(np.asarray(out)[keep])
             primary.append(batch[label_key][keep])
             species.append(batch["species"][keep])
