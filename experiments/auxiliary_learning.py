@@ -20,11 +20,14 @@ from experiments.configs import study_setting
 from experiments.convergence import curve
 from experiments.study import Study, run
 
-# (record key in the runs' "maxl" logs, what it is, target): the MAXL label targets
+# (record key in the runs' "maxl" logs, what it is, target or "" for none): the MAXL
+# label targets, and what the labels tell apart within a primary class
 LABEL_STATISTICS = (
     ("example_entropy", "per-example entropy / max", "<= 0.5"),
     ("mean_entropy", "batch-mean entropy / max", ">= 0.9"),
     ("nmi_species", "NMI with the species", ">= 0.6"),
+    ("nmi_species_in_class", "NMI with the species within a class", ""),
+    ("nmi_background_in_class", "NMI with the background within a class", ""),
 )
 
 
@@ -45,22 +48,28 @@ def label_statistics_section(workdir: str, results: dict, seeds) -> str:
             if all(len(curve(d, "maxl", "example_entropy")[0]) for d in dirs)}
     if not runs:
         return ""
-    fig, axes = plt.subplots(1, len(LABEL_STATISTICS), figsize=(12, 3.4))
-    rows = ["| variant | " + " | ".join(f"{what} (target {target})"
-                                        for _, what, target in LABEL_STATISTICS) + " |",
-            "|---|" + "---|" * len(LABEL_STATISTICS)]
+    # runs made before a statistic was logged leave its column out
+    statistics = [row for row in LABEL_STATISTICS
+                  if all(len(curve(d, "maxl", row[0])[0]) for dirs in runs.values()
+                         for d in dirs)]
+    fig, axes = plt.subplots(1, len(statistics), figsize=(2.6 * len(statistics) + 1, 3.4))
+    rows = ["| variant | " + " | ".join(what + (f" (target {target})" if target else "")
+                                        for _, what, target in statistics) + " |",
+            "|---|" + "---|" * len(statistics)]
     for i, (name, dirs) in enumerate(runs.items()):
         cells = []
-        for ax, (key, what, target) in zip(axes, LABEL_STATISTICS, strict=True):
+        for ax, (key, what, target) in zip(axes, statistics, strict=True):
             ends = []
             for j, d in enumerate(dirs):
                 steps, values = curve(d, "maxl", key)
                 ax.plot(steps, values, color=f"C{i % 10}", alpha=0.6, lw=1,
                         label=name if j == 0 else None)
                 ends.append(values[-1])
-            met = sum(_meets(v, target) for v in ends)
             spread = np.std(ends, ddof=1) if len(ends) > 1 else 0.0
-            cells.append(f"{np.mean(ends):.3f} ± {spread:.3f} (met on {met}/{len(ends)} seeds)")
+            cell = f"{np.mean(ends):.3f} ± {spread:.3f}"
+            if target:
+                cell += f" (met on {sum(_meets(v, target) for v in ends)}/{len(ends)} seeds)"
+            cells.append(cell)
             ax.set_title(what, fontsize=9)
         rows.append(f"| {name} | " + " | ".join(cells) + " |")
     for ax in axes:

@@ -22,6 +22,12 @@ def test_the_variants_change_only_their_method():
     assert configs.get_config("maxl_anneal").priors.maxl.temperature_end == \
         configs.TEMPERATURE_END
     assert configs.get_config("maxl_gumbel").priors.maxl.gumbel
+    assert configs.get_config("maxl_object").priors.maxl.generator_input == "object"
+    assert configs.get_config("maxl_object").priors.maxl.sharpness_weight == 0.0
+    object_sharp = configs.get_config("maxl_object_sharp").priors.maxl
+    assert (object_sharp.generator_input, object_sharp.sharpness_weight,
+            object_sharp.entropy_weight) == ("object", configs.OBJECT_SHARPNESS,
+                                             configs.INFOMAX_ENTROPY)
     paper = configs.get_config("maxl").priors.maxl
     assert (paper.sharpness_weight, paper.entropy_weight) == (0.0, 0.2)  # the paper's
     assert configs.get_config("baseline", full=True).num_steps == study_setting.FULL_STEPS

@@ -112,6 +112,8 @@ def test_direction_by_metric_name():
     assert direction("test_conflict/texture_accuracy") == "lower"
     assert direction("test_conflict/shape_accuracy") == "higher"
     assert direction("test_shift/background_evidence") == "lower"
+    assert direction("test/maxl/nmi_background_in_class") == "lower"
+    assert direction("test/maxl/nmi_species_in_class") == "higher"
 
 
 def test_write_comparison_adds_effects_and_a_forest_plot(tmp_path):
