@@ -26,6 +26,7 @@ from jaxprior.train.multiseed import (
     load_results,
     machine_description,
     run_study,
+    tabulate_finished_runs,
     write_comparison,
 )
 
@@ -124,7 +125,12 @@ def run_and_publish(study: Study, workdir: str, seeds, variants, *, command: str
             study.prepare(workdir, configs, [int(s) for s in seeds])
         run_study(configs, workdir, seeds, command=command, on_change=on_change,
                   parallel=parallel, vmap_seeds=vmap_seeds)
+    else:
+        tabulate_finished_runs(configs, workdir, seeds, command=command)
     results = load_results(workdir, list(configs))
+    if not results:
+        raise ValueError(f"{workdir}: none of the variants {list(configs)} has finished on "
+                         f"every seed {list(seeds)}; nothing to tabulate")
     base = study.variant_config(study.baseline or study.variants[0], full=full)
     intro = (f"Mean ± sample std over seeds; {setting(base)}. {study.note} Command: "
              f"`{command}`; machine: {machine_description()}.").replace("  ", " ")

@@ -56,6 +56,46 @@ def test_comparison_from_finished_variants_with_their_own_seeds(tmp_path):
     assert json.loads((tmp_path / "results.json").read_text())["prior"]["seeds"] == [0]
 
 
+def test_report_only_tabulates_a_variant_whose_runs_finished_before_the_pool_did(tmp_path):
+    """A study killed before its pool ended has finished runs but no results.json: a
+    --report_only tabulates the variants whose every seed finished with their config, and
+    says so clearly when none has."""
+    from jaxprior.train import base_config
+
+    def config(name):
+        c = base_config()
+        c.num_steps = 7 if name == "prior" else 5
+        return c
+
+    study = Study(name="t", title="T", metrics=("test/accuracy",), variants=("base", "prior"),
+                  config=config, baseline="base")
+    with pytest.raises(ValueError, match="none of the variants .* has finished"):
+        run_and_publish(study, str(tmp_path), [0, 1], ["base", "prior"], command="c",
+                        report_only=True)
+    for name, seeds in (("base", (0, 1)), ("prior", (0,))):  # prior: seed 1 unfinished
+        for seed, acc in zip(seeds, (0.9, 0.7), strict=False):
+            run = tmp_path / name / f"seed_{seed}"
+            run.mkdir(parents=True)
+            c = config(name)
+            c.seed = seed
+            (run / "summary.json").write_text(json.dumps(
+                dict(_summary(acc, 0.5), config=c.to_dict(), train_time_s=3.0)))
+    reported = run_and_publish(study, str(tmp_path), [0, 1], ["base", "prior"], command="c",
+                               report_only=True)
+    assert list(reported) == ["base"]
+    saved = json.loads((tmp_path / "base" / "results.json").read_text())
+    assert saved["seeds"] == [0, 1] and saved["wall_time_s"] == 6.0
+    assert saved["metrics"]["test/accuracy"]["values"] == [0.9, 0.7]
+    assert not (tmp_path / "prior" / "results.json").exists()
+    stale = json.loads((tmp_path / "base" / "seed_1" / "summary.json").read_text())
+    stale["config"]["num_steps"] = 9
+    (tmp_path / "base" / "seed_1" / "summary.json").write_text(json.dumps(stale))
+    (tmp_path / "base" / "results.json").unlink()
+    with pytest.raises(ValueError, match=r"seed_1 finished with another config .*num_steps"):
+        run_and_publish(study, str(tmp_path), [0, 1], ["base", "prior"], command="c",
+                        report_only=True)
+
+
 def test_run_seeds_writes_results(tiny_config, tmp_path):
     tiny_config.num_steps = 2
     tiny_config.report_metrics = ("test/accuracy", "test_shift/accuracy")

@@ -22,6 +22,7 @@ import numpy as np
 
 from jaxprior import runtime, viz
 from jaxprior.train.effects import effects_table, paired_effects
+from jaxprior.train import workdir as workdir_lib
 from jaxprior.train.loop import train_and_evaluate
 from jaxprior.train.parallel_runs import Run, default_parallel, run_parallel
 from jaxprior.train.seed_group import differing_keys, train_group
@@ -304,6 +305,40 @@ def load_results(workdir: str, names) -> dict[str, dict]:
             with open(path) as f:
                 out[name] = json.load(f)
     return out
+
+
+def tabulate_finished_runs(configs: dict[str, ml_collections.ConfigDict], workdir: str,
+                           seeds, *, command: str) -> list[str]:
+    """Writes the results of every variant in `configs` that has no ``results.json`` in
+    ``workdir/<name>`` but whose every seed's run finished there with that config (a
+    study stopped before its pool ended writes results only at the end); returns their
+    names. The wall time is then the sum of the runs' training times."""
+    written = []
+    for name, config in configs.items():
+        variant_dir = os.path.join(workdir, name)
+        if os.path.exists(os.path.join(variant_dir, "results.json")):
+            continue
+        runs = seed_runs(config, variant_dir, seeds)
+        paths = [os.path.join(r.workdir, workdir_lib.SUMMARY_FILE) for r in runs]
+        if not all(os.path.exists(p) for p in paths):
+            continue
+        summaries = []
+        for run, path in zip(runs, paths, strict=True):
+            with open(path) as f:
+                summary = json.load(f)
+            changed = workdir_lib.config_differences(summary["config"], run.config)
+            if changed:
+                raise ValueError(f"{run.workdir} finished with another config than variant "
+                                 f"{name!r} has now ({', '.join(k for k, _, _ in changed)}); "
+                                 "rerun it without report_only")
+            summaries.append(summary)
+        write_seed_results(config, variant_dir, [int(s) for s in seeds], summaries,
+                           command=f"{command} --variants {name}",
+                           wall_time_s=sum(s.get("train_time_s", 0.0) for s in summaries),
+                           wall_time_of="the sum of its runs' training times, tabulated "
+                                        "from the finished runs")
+        written.append(name)
+    return written
 
 
 def write_comparison(workdir: str, results: dict[str, dict], metrics, *, title: str,
