@@ -117,9 +117,9 @@ def report(folder: str) -> str:
     return "\n".join(text)
 
 
-# A generated table in a markdown file: the opening comment names the results folder
-# (under the published results) and the metrics; the generator replaces what lies between.
-BLOCK = re.compile(r"(<!-- results-table: (?P<name>[\w-]+) (?P<metrics>\S+) -->\n)(?P<body>.*?)"
+# A generated table in a markdown file: the opening comment names the results folder (a
+# path under the published results) and the metrics; the generator replaces what lies between.
+BLOCK = re.compile(r"(<!-- results-table: (?P<name>[\w/-]+) (?P<metrics>\S+) -->\n)(?P<body>.*?)"
                    r"(<!-- /results-table -->)", re.S)
 
 

@@ -52,12 +52,12 @@ renderer change tried and not kept) 1.000 on 2,000 and 0.995 on 150.
 
   python -m experiments.auxiliary_learning --workdir runs/auxiliary_learning
 
-Model selection: the last step. Seeds: ``SEEDS`` (10, paired). Budget: not measured in
-this setting yet; the head variants cost about an ERM run each (about 2 minutes on one
-core), a MAXL step about 3.45x a single-task one (``benchmarks/results/maxl_step_cpu.md``,
-on VGG-16), so all nine variants would take about 3.5 hours on a 2-core CPU: run the heads
-and ``maxl`` (``--variants baseline,aux_all,aux_others,aux_two,maxl``, about 75 minutes)
-and the MAXL remedies as separate invocations into one workdir.
+Model selection: the last step. Seeds: ``SEEDS`` (10, paired). Budget, measured on the
+2-core AMD EPYC: the baseline and four MAXL variants (50 runs, two at a time) took 65
+minutes (about 1.5 minutes per ERM run and 3 per MAXL run, each on one core); all
+eleven variants would take about 2.5 hours: run them as separate invocations into one
+workdir (the heads and ``maxl``: ``--variants baseline,aux_all,aux_others,aux_two,maxl``;
+then the MAXL remedies).
 """
 
 from experiments.configs import study_setting, variants
