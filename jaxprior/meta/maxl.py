@@ -52,7 +52,7 @@ ORDERS = ("second", "first")
 PureApply = Callable[[Any, jax.Array], Any]
 # apply(params, model_state, images) -> (outputs, new model_state), for the train step
 StatefulApply = Callable[[Any, Any, jax.Array], tuple[Any, Any]]
-# view_fn(key, batch) -> another view of batch["image"], for the consistency term
+# view_fn(key, batch) -> another view of the generator's input, for the consistency term
 ViewFn = Callable[[jax.Array, dict], jax.Array]
 
 

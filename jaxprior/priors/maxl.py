@@ -58,14 +58,14 @@ class Maxl(Prior):
     """``psi``: auxiliary classes per primary class (one entry: the same for all);
     ``order``: "second" (exact hypergradient) or "first" (finite differences);
     ``sharpness_weight``, ``temperature`` (annealed to ``temperature_end`` when that is
-    > 0), ``gumbel`` (straight-through Gumbel-softmax labels) and
-    ``consistency_weight`` (IIC's agreement of the labels of an image and of a second
-    view of it: shifted by up to ``consistency_shift`` pixels and maybe mirrored, and
-    with ``consistency_background`` its object, ``mask_key``, on another example's
-    scene) and ``generator_input`` ("object": the generator sees the object alone, the
-    scene set to the preprocessed zero, as Xiao et al.'s Only-FG images, ICLR 2021;
-    "image": the paper's): remedies for near-uniform or scene-driven generated labels,
-    all off by default (the paper's objective);
+    > 0), ``gumbel`` (straight-through Gumbel-softmax labels), ``consistency_weight``
+    (IIC's agreement of the labels of an image and of a second view of it: shifted by up
+    to ``consistency_shift`` pixels and maybe mirrored, and with
+    ``consistency_background`` its object, ``mask_key``, on another example's scene),
+    ``generator_input`` ("object": the generator sees the object alone, the scene set
+    to the preprocessed zero, as Xiao et al.'s Only-FG images, ICLR 2021; "image": the
+    paper's): remedies for near-uniform or scene-driven generated labels, all off by
+    default (the paper's objective);
     ``generator``: a model name ("" = the run's model) and its kwargs; the statistics of
     the generated labels every ``stats_every`` steps (0 = once per epoch) on the first
     ``stats_examples`` training examples."""
@@ -270,8 +270,11 @@ class Maxl(Prior):
         generated = probs.argmax(1)
         stats["nmi_species"] = normalized_mutual_information(generated, species)
         # what the labels tell apart inside a primary class: the species, or the scene
+        # (NaN where the data has one background id: no scenes annotated)
         stats["nmi_species_in_class"] = conditional_nmi(generated, species, primary)
-        stats["nmi_background_in_class"] = conditional_nmi(generated, background, primary)
+        stats["nmi_background_in_class"] = (
+            conditional_nmi(generated, background, primary)
+            if len(np.unique(background)) > 1 else float("nan"))
         return stats
 
     def on_step(self, run, step):
