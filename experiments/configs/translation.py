@@ -13,11 +13,10 @@ classes to disagree over.
   python -m experiments.run_seeds --config experiments/configs/translation.py:blurpool_4 \\
       --workdir runs/translation/blurpool_4                              # one of them
 
-Seeds: ``SEEDS`` (5, paired). Budget: 45 runs; ERM-cost runs take about a minute two at a
-time on a 2-core CPU (the shortcut-remedies study's), the full convolution more (at
-64x64 it took about 13 minutes per seed where the baseline took 4); the robustness
-evaluation adds a few passes over 1,000 test images per run. ``--full``: the setting's
-full version.
+Seeds: ``SEEDS`` (5, paired). Budget, measured on a 2-core AMD EPYC (2026-12-06): the 45
+runs took 49 minutes two at a time (a baseline run trains in about 1 minute, a
+full-convolution run in about 7), then about 13 minutes of robustness evaluation (a few
+passes over 1,000 test images per run). ``--full``: the setting's full version.
 """
 
 from experiments.configs import variants
