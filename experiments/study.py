@@ -91,11 +91,12 @@ def invocation(module: str) -> str:
 
 
 def publish(workdir: str, results: dict, metrics, *, title: str, intro: str,
-            extra: str = "", baseline: str | None = None) -> str:
-    """Writes results.md / results.json (with the paired effects against `baseline`) and
-    the forest plot into `workdir`, prints the table; returns it."""
+            extra: str = "", baseline: str | None = None, effect_metrics=None) -> str:
+    """Writes results.md / results.json (with the paired effects against `baseline` on
+    `effect_metrics`, default all of `metrics`) and the forest plot into `workdir`, prints
+    the table; returns it."""
     table = write_comparison(workdir, results, metrics, intro=intro, title=title, extra=extra,
-                             baseline=baseline)
+                             baseline=baseline, effect_metrics=effect_metrics)
     print("\n" + table)
     print(f"\nwritten: {os.path.join(workdir, 'results.md')}")
     return table

@@ -132,6 +132,26 @@ def test_write_comparison_adds_effects_and_a_forest_plot(tmp_path):
     assert "Paired by seed over seeds [0, 1, 2, 3, 4, 5]" in (tmp_path / "results.md").read_text()
 
 
+def test_write_comparison_takes_effects_on_the_named_columns_only(tmp_path):
+    seeds = range(6)
+    results = {}
+    for name, shift in (("baseline", 0.0), ("prior", 0.1)):
+        summaries = [{"metrics": {"test": {"accuracy": b + shift, "epochs": 10 + s}}}
+                     for s, b in zip(seeds, BASE[:6])]
+        results[name] = {**_result(seeds, BASE[:6]), "metrics": multiseed.aggregate(summaries)}
+    columns = ["test/accuracy", "test/epochs"]
+    table = multiseed.write_comparison(str(tmp_path), results, columns, title="T", intro="I",
+                                       baseline="baseline", effect_metrics=["test/accuracy"])
+    saved = json.loads((tmp_path / "results.json").read_text())
+    assert set(saved["prior"]["effects"]) == {"test/accuracy"}
+    assert "| prior | test/epochs |" not in table and "| prior | test/accuracy |" in table
+    assert "test/epochs" in table.splitlines()[0]  # still a column of the table
+    with pytest.raises(ValueError, match="must be columns of the table"):
+        multiseed.write_comparison(str(tmp_path), results, ["test/accuracy"], title="T",
+                                   intro="I", baseline="baseline",
+                                   effect_metrics=["test/loss"])
+
+
 def test_published_results_need_committed_code(tmp_path):
     published = multiseed.PUBLISHED + "/some_study"
     with pytest.raises(multiseed.UncommittedCodeError, match="uncommitted changes"):

@@ -155,3 +155,52 @@ def test_the_red_green_experiment_runs_one_repeat_end_to_end():
     out = red_green_study.run_one("full_zero", 0, data, epochs=1)
     assert set(out["metrics"]) == {"similar", "dissimilar", "train"}
     assert 0 <= out["metrics"]["dissimilar"]["accuracy"] <= 1
+
+
+def _repeats(tmp_path, name, values_by_metric):
+    """run_repeats' results for a toy variant whose seed s measured values[s]."""
+    seeds = range(len(next(iter(values_by_metric.values()))))
+
+    def run_one(seed):
+        metrics = {}
+        for metric, values in values_by_metric.items():
+            split, key = metric.split("/")
+            metrics.setdefault(split, {})[key] = values[seed]
+        return {"metrics": metrics}
+
+    return run_repeats(run_one, str(tmp_path / name), seeds)
+
+
+def test_the_toy_studies_test_their_papers_claims_paired_by_seed(tmp_path):
+    from experiments import not_so_clevr, red_green as red_green_study
+    from experiments.study import publish
+
+    flat = [0.99, 0.98, 0.99, 0.97, 0.99]
+    results = {"same_zero": _repeats(tmp_path, "same_zero", {
+                   "similar/accuracy": flat, "dissimilar/accuracy": [0.08, 0.07, 0.09, 0.08, 0.1],
+                   "train/best_epoch": [40, 41, 42, 43, 44]}),
+               "full_zero": _repeats(tmp_path, "full_zero", {
+                   "similar/accuracy": [0.87, 0.88, 0.86, 0.87, 0.88],
+                   "dissimilar/accuracy": [0.87, 0.88, 0.86, 0.87, 0.88],
+                   "train/best_epoch": [30, 31, 32, 33, 34]})}
+    publish(str(tmp_path), results, red_green_study.STUDY.metrics, title="T", intro="I",
+            baseline=red_green_study.STUDY.baseline,
+            effect_metrics=red_green_study.EFFECT_METRICS)
+    effects = json.loads((tmp_path / "results.json").read_text())["full_zero"]["effects"]
+    assert set(effects) == {"similar/accuracy", "dissimilar/accuracy"}  # not the epoch
+    assert effects["dissimilar/accuracy"]["verdict"] == "supported"
+    assert effects["similar/accuracy"]["verdict"] == "contradicted"
+
+    renders = {f"{kind}_{split}": _repeats(tmp_path, f"{kind}_{split}", {
+                   "test/accuracy": [1.0 if kind == "coordconv" else 0.5 - 0.1 * s
+                                     for s in range(5)]})
+               for kind in ("coordconv", "deconv") for split in ("uniform", "quadrant")}
+    text = not_so_clevr.contrasts_section(not_so_clevr.CLAIMS)(str(tmp_path), renders,
+                                                               list(range(5)))
+    saved = json.loads((tmp_path / "contrasts.json").read_text())[not_so_clevr.CLAIMS.title]
+    for split in ("uniform", "quadrant"):
+        contrast = saved["effects"][f"coordconv over deconv, {split}"]
+        assert contrast["test/accuracy"]["verdict"] == "supported"
+        assert contrast["test/accuracy"]["per_seed"] == pytest.approx(
+            [0.5 + 0.1 * s for s in range(5)])
+    assert "coordconv over deconv, quadrant" in text

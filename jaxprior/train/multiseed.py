@@ -342,17 +342,23 @@ def tabulate_finished_runs(configs: dict[str, ml_collections.ConfigDict], workdi
 
 
 def write_comparison(workdir: str, results: dict[str, dict], metrics, *, title: str,
-                     intro: str, extra: str = "", baseline: str | None = None) -> str:
+                     intro: str, extra: str = "", baseline: str | None = None,
+                     effect_metrics=None) -> str:
     """``results.md`` (title, intro, one row per variant, the paired effects against
     `baseline` when there is one, `extra`), ``results.json`` (each variant's metrics,
     commit, seeds and, but for the baseline, its ``effects``) and ``forest.png`` in
-    `workdir`; returns the table."""
+    `workdir`; returns the table. The effects are taken on `effect_metrics` (default:
+    every column; name fewer where a column only describes the runs, e.g. an epoch)."""
     check_publishable(workdir)
     table = comparison_table(results, metrics)
+    effect_metrics = list(metrics if effect_metrics is None else effect_metrics)
+    if not set(effect_metrics) <= set(metrics):
+        raise ValueError(f"write_comparison: effect_metrics {effect_metrics} must be columns "
+                         f"of the table, {list(metrics)}")
     report = None
     if baseline is not None and baseline in results and len(results) > 1:
-        report = paired_effects(results, baseline, metrics)
-        table += "\n\n" + effects_table(report, metrics)
+        report = paired_effects(results, baseline, effect_metrics)
+        table += "\n\n" + effects_table(report, effect_metrics)
     out = {name: {"metrics": r["metrics"], "commit": r["commit"], "seeds": r["seeds"]}
            for name, r in results.items()}
     if report is not None:
@@ -366,7 +372,7 @@ def write_comparison(workdir: str, results: dict[str, dict], metrics, *, title: 
             json.dump(out, f, indent=1)
         if report is not None and any("diff" in e for v in report["effects"].values()
                                       for e in v.values()):
-            fig = viz.forest_plot(report["effects"], metrics, title=title)
+            fig = viz.forest_plot(report["effects"], effect_metrics, title=title)
             fig.savefig(os.path.join(workdir, "forest.png"), dpi=120)
             plt.close(fig)
     return table
