@@ -24,8 +24,10 @@ decay 5e-4 (generator); here batch 32 of 32x32 images. Rows:
                            cosine similarity
 
 Each row runs in its own process (so its peak memory is its own): median ms/step over
---steps steps after --warmup, and the process's peak resident memory (CPU) or the
-device's peak bytes in use (GPU). The PyTorch step is written from the paper, not
+--steps steps after --warmup, XLA's FLOP count of the compiled step against the
+single-task step's, and the process's peak resident memory (CPU) or the device's peak
+bytes in use (GPU). With --parts (the default) a second table counts the FLOPs of the
+pieces a MAXL step is made of, in forward passes of the multi-task network. The PyTorch step is written from the paper, not
 copied from the official code.
 
   python benchmarks/maxl_step.py --out benchmarks/results/maxl_step_cpu.md
@@ -62,6 +64,55 @@ ROWS = {
 }
 
 
+def _jax_networks():
+    """MAXL's two VGG-16-BN networks: (multi-task (defs, params, state), generator's)."""
+    from jaxprior.models import classifier_head, create_model, split_model
+
+    mtl = create_model("vgg16_bn", num_classes=PRIMARY,
+                       branches={"maxl": classifier_head(AUX)})
+    return split_model(mtl), split_model(create_model("vgg16_bn", num_classes=AUX, seed=1))
+
+
+def _gflop(compiled) -> float:
+    """XLA's FLOP count of a compiled computation, in GFLOP."""
+    analysis = compiled.cost_analysis()
+    analysis = analysis[0] if isinstance(analysis, list) else analysis
+    return float(analysis.get("flops", float("nan"))) / 1e9
+
+
+def jax_parts(batch: int, size: int) -> dict:
+    """XLA's FLOP count of the pieces a second-order MAXL step is made of (one device,
+    training-mode BatchNorm), to read the step's cost against the single-task step's."""
+    import jax
+    import jax.numpy as jnp
+
+    from jaxprior.models import preprocess_images
+    from jaxprior.models.functional import stateful_apply
+
+    (defs, params, state), (gen_defs, gen_params, gen_state) = _jax_networks()
+    rng = np.random.default_rng(0)
+    images = preprocess_images(jnp.asarray(rng.integers(0, 256, (batch, size, size, 3),
+                                                        np.uint8)))
+    apply = stateful_apply(defs.train, lambda z, a: (z, a["branches"]["maxl"]))
+    gen_apply = stateful_apply(gen_defs.train, lambda z, a: z)
+
+    def aux(p):
+        return apply(p, state, images)[0][1]
+
+    def gflop(fn, *args):
+        return _gflop(jax.jit(fn).lower(*args).compile())
+
+    return {
+        "forward": gflop(lambda p: aux(p).sum(), params),
+        "forward + backward": gflop(jax.grad(lambda p: aux(p).sum()), params),
+        "JVP along a parameter direction (primal + tangent)":
+            gflop(lambda p, v: jax.jvp(aux, (p,), (v,)), params, params),
+        "generator forward + VJP to its parameters":
+            gflop(lambda g: jax.vjp(lambda q: gen_apply(q, gen_state, images)[0], g)[1](
+                jnp.ones((batch, AUX))), gen_params),
+    }
+
+
 def run_jax(kind: str, batch: int, size: int, steps: int, warmup: int) -> dict:
     import jax
     import jax.numpy as jnp
@@ -69,7 +120,7 @@ def run_jax(kind: str, batch: int, size: int, steps: int, warmup: int) -> dict:
 
     from jaxprior import runtime
     from jaxprior.meta import create_maxl_state, maxl_train_step
-    from jaxprior.models import classifier_head, create_model, preprocess_images, split_model
+    from jaxprior.models import preprocess_images
     from jaxprior.models.functional import stateful_apply
     from jaxprior.train import mesh as mesh_lib
     from jaxprior.train.objectives import build_objective
@@ -77,6 +128,8 @@ def run_jax(kind: str, batch: int, size: int, steps: int, warmup: int) -> dict:
     from jaxprior.train.steps import make_train_step
 
     runtime.configure_cpu_devices(None)
+    if kind == "jax_parts":
+        return {"parts": jax_parts(batch, size)}
     mesh = mesh_lib.make_mesh()
     repl, shard = mesh_lib.replicated(mesh), mesh_lib.data_sharding(mesh)
     rng = np.random.default_rng(0)
@@ -85,15 +138,11 @@ def run_jax(kind: str, batch: int, size: int, steps: int, warmup: int) -> dict:
                                  "mask": rng.integers(0, 2, (batch, size, size), np.uint8)},
                                 mesh)
     tx = optax.sgd(0.01)
-    mtl = create_model("vgg16_bn", num_classes=PRIMARY,
-                       branches={"maxl": classifier_head(AUX)})
-    defs, params, model_state = split_model(mtl)
+    (defs, params, model_state), (gen_defs, gen_params, gen_state) = _jax_networks()
     state = create_train_state(params, model_state, tx, 0)
     if kind == "jax_single":
         step = make_train_step(defs, tx, build_objective([], "label"))
     else:
-        gen_defs, gen_params, gen_state = split_model(
-            create_model("vgg16_bn", num_classes=AUX, seed=1))
         gen_tx = optax.chain(optax.add_decayed_weights(5e-4), optax.sgd(1e-3))
         state = create_maxl_state(state, gen_params, gen_state, gen_tx)
         remedy = {}
@@ -133,7 +182,7 @@ def run_jax(kind: str, batch: int, size: int, steps: int, warmup: int) -> dict:
     seconds = median_seconds(one, steps=steps, warmup=warmup)
     stats = jax.devices()[0].memory_stats() or {}
     return {"seconds": seconds, "devices": jax.device_count(), "backend": jax.default_backend(),
-            "device_peak_bytes": stats.get("peak_bytes_in_use")}
+            "device_peak_bytes": stats.get("peak_bytes_in_use"), "gflop": _gflop(compiled)}
 
 
 def run_torch(kind: str, batch: int, size: int, steps: int, warmup: int) -> dict:
@@ -235,6 +284,25 @@ def child(kind: str, args) -> None:
     print("RESULT " + json.dumps(result), flush=True)
 
 
+def _child(kind: str, args) -> dict:
+    """Runs one row in a process of its own; its result."""
+    cmd = [sys.executable, __file__, "--child", kind, "--batch", str(args.batch), "--size",
+           str(args.size), "--steps", str(args.steps), "--warmup", str(args.warmup)]
+    out = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    line = [x for x in out.stdout.splitlines() if x.startswith("RESULT ")]
+    if out.returncode or not line:
+        raise RuntimeError(f"{kind} failed:\n{out.stderr[-3000:]}")
+    return json.loads(line[0][len("RESULT "):])
+
+
+def parts_table(parts: dict) -> str:
+    """The pieces' FLOPs in units of one forward pass of the multi-task network."""
+    unit = parts["forward"]
+    rows = ["| piece (VGG-16-BN, one device) | GFLOP | forward passes |", "|---|---|---|"]
+    rows += [f"| {name} | {gflop:.2f} | {gflop / unit:.2f} |" for name, gflop in parts.items()]
+    return "\n".join(rows)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--batch", type=int, default=32)
@@ -244,6 +312,8 @@ def main():
     parser.add_argument("--rows", default=",".join(ROWS))
     parser.add_argument("--repeats", type=int, default=1,
                         help="runs of every row, interleaved; the table has their median")
+    parser.add_argument("--parts", action=argparse.BooleanOptionalAction, default=True,
+                        help="also count the FLOPs of a MAXL step's pieces")
     parser.add_argument("--child", default=None, help=argparse.SUPPRESS)
     parser.add_argument("--out", default=None, help="markdown file to write the table to")
     args = parser.parse_args()
@@ -259,18 +329,12 @@ def main():
     kinds = [k for k in args.rows.split(",") if torch_version or not k.startswith("torch")]
     for _ in range(args.repeats):  # rows interleaved, so a change of load hits them all
         for kind in kinds:
-            cmd = [sys.executable, __file__, "--child", kind, "--batch", str(args.batch),
-                   "--size", str(args.size), "--steps", str(args.steps), "--warmup",
-                   str(args.warmup)]
-            out = subprocess.run(cmd, capture_output=True, text=True, check=False)
-            line = [x for x in out.stdout.splitlines() if x.startswith("RESULT ")]
-            if out.returncode or not line:
-                raise RuntimeError(f"{kind} failed:\n{out.stderr[-3000:]}")
-            results[kind] = json.loads(line[0][len("RESULT "):])
+            results[kind] = _child(kind, args)
             seconds.setdefault(kind, []).append(results[kind]["seconds"])
             print(kind, results[kind], flush=True)
     for kind, values in seconds.items():
         results[kind]["seconds"] = float(np.median(values))
+    parts = _child("jax_parts", args)["parts"] if args.parts else None
 
     def ratio(a, b):
         return (f"{results[a]['seconds'] / results[b]['seconds']:.2f}"
@@ -280,11 +344,17 @@ def main():
         peak = r["device_peak_bytes"] or r["peak_rss_bytes"]
         return f"{peak / 2**30:.2f}"
 
-    rows = ["| step | ms/step | x own single-task | peak memory GiB |", "|---|---|---|---|"]
+    def flop_ratio(kind):
+        if "gflop" not in results[kind] or "jax_single" not in results:
+            return "—"
+        return f"{results[kind]['gflop'] / results['jax_single']['gflop']:.2f}"
+
+    rows = ["| step | ms/step | x own single-task | XLA FLOPs x single-task | peak memory GiB |",
+            "|---|---|---|---|---|"]
     for kind, r in results.items():
         own = "jax_single" if kind.startswith("jax") else "torch_single"
         rows.append(f"| {ROWS[kind]} | {r['seconds'] * 1e3:.0f} | {ratio(kind, own)} | "
-                    f"{memory(r)} |")
+                    f"{flop_ratio(kind)} | {memory(r)} |")
     jax_info = next((r for k, r in results.items() if k.startswith("jax")), None)
     torch_info = next((r for k, r in results.items() if k.startswith("torch")), None)
     machine = f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs"
@@ -306,6 +376,15 @@ def main():
         "process's peak resident set on CPU, the device's peak allocation on GPU. Machine: "
         f"{machine}. Command: `python benchmarks/maxl_step.py --batch {args.batch} --steps "
         f"{args.steps} --rows {args.rows} --repeats {args.repeats}`.\n")
+    if parts is not None:
+        text += ("\nWhere a second-order MAXL step's FLOPs go (XLA's count of each piece, "
+                 "compiled alone, full batch): the step is the multi-task update's forward "
+                 "+ backward, the outer forward + backward at the updated parameters, the "
+                 "JVP of the auxiliary head (its primal is the update's forward, which XLA "
+                 "may or may not share; its tangent differentiates every layer in both its "
+                 "input and its weights) and the generator's forward + VJP: 11 to 12 "
+                 "forward passes against the single-task step's 3.\n\n"
+                 + parts_table(parts) + "\n")
     publish(text, args.out)
 
 
