@@ -1,7 +1,7 @@
 """Not-so-CLEVR supervised coordinate classification: convolution vs CoordConv (Liu et al.,
 NeurIPS 2018, Figure 3).
 
-  python -m experiments.not_so_clevr --workdir runs/not_so_clevr [--repeats 5]
+  python -m experiments.not_so_clevr --workdir runs/not_so_clevr [--repeats 5] [--runs a,b]
 
 Maps the (row, column) of a 9x9 square's centre to its pixel on a 64x64 canvas
 (:mod:`jaxprior.data.not_so_clevr`) with :class:`jaxprior.models.toys.CoordinateRenderer`:
@@ -28,7 +28,7 @@ from absl import app, flags, logging
 from flax import nnx
 
 from experiments.contrasts import Family, contrasts_section
-from experiments.study import Study, invocation, publish
+from experiments.study import Study, invocation, publish, require_known
 from jaxprior import runtime
 from jaxprior.data.not_so_clevr import SPLITS, coordinate_split
 from jaxprior.models.toys import RENDERERS, CoordinateRenderer
@@ -42,6 +42,7 @@ STUDY = Study(name="not_so_clevr",
               metrics=("train/accuracy", "test/accuracy", "train/best_epoch",
                        "train/parameters"), baseline=None)
 WIDTHS = {"deconv": 16, "coordconv": 8}
+RUNS = [f"{kind}_{split}" for kind in RENDERERS for split in SPLITS]
 # The paper's claim, split by split; repeat r of both models holds out the same positions
 # and reads them in the same order.
 CLAIMS = Family(title="CoordConv over the deconvolution network (the paper's Figure 3)",
@@ -72,12 +73,15 @@ def main(argv):
     del argv
     logging.set_verbosity(logging.WARNING)
     runtime.configure_cpu_devices(1)
+    require_known(FLAGS.runs, RUNS, what="runs")
     workdir, seeds = FLAGS.workdir, range(FLAGS.repeats)
     command = invocation("not_so_clevr")
     results = {}
     for kind in reversed(RENDERERS):  # CoordConv first: it is quick
         for split in SPLITS:
             name = f"{kind}_{split}"
+            if name not in FLAGS.runs:
+                continue
             results[name] = run_repeats(
                 lambda seed, kind=kind, split=split: run_one(
                     kind, split, seed, epochs=FLAGS.epochs, learning_rate=FLAGS.learning_rate),
@@ -102,6 +106,7 @@ def define_flags() -> None:
                                     "across the models")
     flags.DEFINE_integer("epochs", 30, "epochs per run")
     flags.DEFINE_float("learning_rate", 1e-3, "Adam learning rate")
+    flags.DEFINE_list("runs", RUNS, "the model_split runs to train")
 
 
 if __name__ == "__main__":
