@@ -1,7 +1,7 @@
 """Not-so-CLEVR supervised coordinate classification: convolution vs CoordConv (Liu et al.,
 NeurIPS 2018, Figure 3).
 
-  python -m experiments.not_so_clevr --workdir runs/not_so_clevr [--repeats 5] [--runs a,b]
+  python -m experiments.not_so_clevr --workdir runs/not_so_clevr [--repeats 5 | --seeds 0,1] [--runs a,b]
 
 Maps the (row, column) of a 9x9 square's centre to its pixel on a 64x64 canvas
 (:mod:`jaxprior.data.not_so_clevr`) with :class:`jaxprior.models.toys.CoordinateRenderer`:
@@ -74,7 +74,8 @@ def main(argv):
     logging.set_verbosity(logging.WARNING)
     runtime.configure_cpu_devices(1)
     require_known(FLAGS.runs, RUNS, what="runs")
-    workdir, seeds = FLAGS.workdir, range(FLAGS.repeats)
+    workdir = FLAGS.workdir
+    seeds = [int(s) for s in FLAGS.seeds] if FLAGS.seeds else range(FLAGS.repeats)
     command = invocation("not_so_clevr")
     results = {}
     for kind in reversed(RENDERERS):  # CoordConv first: it is quick
@@ -102,6 +103,8 @@ def define_flags() -> None:
     """The command line (defined only when run as a script, so that tests can import
     this module next to other experiments)."""
     flags.DEFINE_string("workdir", "runs/not_so_clevr", "output directory")
+    flags.DEFINE_list("seeds", None, "the initialisations to run instead of 0 .. "
+                      "repeats - 1 (e.g. to split a study over processes)")
     flags.DEFINE_integer("repeats", 5, "initialisations per model and split, paired by seed "
                                     "across the models")
     flags.DEFINE_integer("epochs", 30, "epochs per run")

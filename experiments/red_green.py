@@ -1,7 +1,7 @@
 """Red-Green: can a CNN read absolute position from its padding? (Kayhan & van Gemert,
 CVPR 2020, Table 1.)
 
-  python -m experiments.red_green --workdir runs/red_green [--repeats 5] [--conv_types a,b]
+  python -m experiments.red_green --workdir runs/red_green [--repeats 5 | --seeds 0,1] [--conv_types a,b]
 
 The paper's protocol: 2000 training, 1000 validation and 1000 test images
 (:mod:`jaxprior.data.red_green`), :class:`jaxprior.models.toys.LocationNet` with each
@@ -81,7 +81,8 @@ def main(argv):
     logging.set_verbosity(logging.WARNING)
     runtime.configure_cpu_devices(1)
     require_known(FLAGS.conv_types, sorted(CONV_TYPES), what="conv types")
-    workdir, seeds = FLAGS.workdir, range(FLAGS.repeats)
+    workdir = FLAGS.workdir
+    seeds = [int(s) for s in FLAGS.seeds] if FLAGS.seeds else range(FLAGS.repeats)
     data = datasets(FLAGS.train_size)
     command = invocation("red_green")
     results = {name: run_repeats(
@@ -100,6 +101,8 @@ def define_flags() -> None:
     """The command line (defined only when run as a script, so that tests can import
     this module next to other experiments)."""
     flags.DEFINE_string("workdir", "runs/red_green", "output directory")
+    flags.DEFINE_list("seeds", None, "the initialisations to run instead of 0 .. "
+                      "repeats - 1 (e.g. to split a study over processes)")
     flags.DEFINE_integer("repeats", 5, "initialisations per convolution type, paired by "
                                     "seed across the types (the paper: 10)")
     flags.DEFINE_list("conv_types", list(CONV_TYPES), "convolution types to run")
