@@ -1,7 +1,8 @@
 """Not-so-CLEVR supervised coordinate classification: convolution vs CoordConv (Liu et al.,
 NeurIPS 2018, Figure 3).
 
-  python -m experiments.not_so_clevr --workdir runs/not_so_clevr [--repeats 5 | --seeds 0,1] [--runs a,b]
+  python -m experiments.not_so_clevr --workdir runs/not_so_clevr [--repeats 5 | --seeds 0,1]
+      [--runs a,b] [--epochs 30]
 
 Maps the (row, column) of a 9x9 square's centre to its pixel on a 64x64 canvas
 (:mod:`jaxprior.data.not_so_clevr`) with :class:`jaxprior.models.toys.CoordinateRenderer`:
@@ -14,9 +15,9 @@ CoordConv reaches 100% on both.
 Adam, batch 32; 10% of the training positions are held out for choosing the epoch
 (the test positions are never looked at before the end). Results: the table and the
 paired contrasts of CoordConv against the deconvolution network per split. Each finished
-repeat is kept in ``<workdir>/<kind>_<split>/seed_<r>.json``. Runtime on a 2-core CPU,
-sharing it with another run: CoordConv about half a minute per repeat, deconv about 7
-minutes per repeat and split (experiments/results/not_so_clevr/README.md).
+repeat is kept in ``<workdir>/<kind>_<split>/seed_<r>.json``. Runtime on a 2-core CPU:
+CoordConv 0.5-3.5 minutes per repeat, deconv 7-14 minutes per repeat and split, the more
+the more runs share the CPU (experiments/results/not_so_clevr/README.md).
 """
 
 import os

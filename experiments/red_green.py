@@ -1,7 +1,8 @@
 """Red-Green: can a CNN read absolute position from its padding? (Kayhan & van Gemert,
 CVPR 2020, Table 1.)
 
-  python -m experiments.red_green --workdir runs/red_green [--repeats 5 | --seeds 0,1] [--conv_types a,b]
+  python -m experiments.red_green --workdir runs/red_green [--repeats 5 | --seeds 0,1]
+      [--conv_types a,b]
 
 The paper's protocol: 2000 training, 1000 validation and 1000 test images
 (:mod:`jaxprior.data.red_green`), :class:`jaxprior.models.toys.LocationNet` with each
@@ -16,8 +17,8 @@ Writes results.md / results.json (mean ± std over repeats, and each type's pair
 effects against ``same_zero``: repeat r of every type shuffles the training set in the
 same order and draws its initialisation from the same key) into the workdir; each
 finished repeat is kept in ``<workdir>/<conv_type>/seed_<r>.json`` and not rerun.
-Runtime on a 2-core CPU: 4-8 minutes per repeat and convolution type while sharing the
-CPU with another run (experiments/results/red_green/README.md); alone not measured.
+Runtime on a 2-core CPU: 3-8 minutes per repeat and convolution type while sharing the
+CPU with other runs (experiments/results/red_green/README.md); alone not measured.
 """
 
 import os
