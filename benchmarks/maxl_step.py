@@ -27,8 +27,8 @@ Each row runs in its own process (so its peak memory is its own): median ms/step
 --steps steps after --warmup, XLA's FLOP count of the compiled step against the
 single-task step's, and the process's peak resident memory (CPU) or the device's peak
 bytes in use (GPU). With --parts (the default) a second table counts the FLOPs of the
-pieces a MAXL step is made of, in forward passes of the multi-task network. The PyTorch step is written from the paper, not
-copied from the official code.
+pieces a MAXL step is made of, in forward passes of the multi-task network. The PyTorch
+step is written from the paper, not copied from the official code.
 
   python benchmarks/maxl_step.py --out benchmarks/results/maxl_step_cpu.md
 """
