@@ -147,6 +147,10 @@ def test_calibration_configs_name_their_benchmark_versions():
     assert (budget.num_steps, budget.eval_every) == (2 * study_setting.FULL_STEPS,
                                                      2 * study_setting.FULL_STEPS // 3)
     assert calibration.get_config("other_0.05_hard_0.1_train_5000").train_limit == 5000
+    small = calibration.get_config("other_0.05_hard_0.1_scale_0.1_steps_x2")
+    assert small.dataset == ("synthetic_birds/32px:other_on_forest=0.05,"
+                             "hard_negative_on_forest=0.1,min_bird_scale=0.1")
+    assert small.num_steps == 2 * study_setting.STEPS
     with pytest.raises(ValueError, match="unknown calibration variant"):
         calibration.get_config("x")
 

@@ -135,8 +135,32 @@ def test_images_are_not_blank_and_birds_differ_from_background():
     assert abs(img[bird].mean() - img[~bird].mean()) > 1.0
 
 
+def test_bird_scale_knob_sets_the_birds_size():
+    """The bird's larger side follows [min_bird_scale, max_bird_scale]; the species and
+    scenes drawn are those of the default scales."""
+    def sides(config):
+        ex = _arrays(config, "train", 200)
+        box = ex["bird_mask"].astype(bool)
+        rows, cols = box.any(2).sum(1), box.any(1).sum(1)
+        return ex, np.maximum(rows, cols) / config.image_size
+
+    default, default_side = sides(CONFIG)
+    small = SyntheticBirdsConfig(name="t", image_size=32, num_train=700, min_bird_scale=0.1,
+                                 max_bird_scale=0.2)
+    ex, side = sides(small)
+    # the nominal scale bounds the box of the bird's outline, not its mask
+    assert 0.5 < np.median(default_side) < 0.8 and 0.1 < np.median(side) < 0.2
+    assert side.max() < default_side.min()
+    np.testing.assert_array_equal(ex["species"], default["species"])
+    np.testing.assert_array_equal(ex["background"], default["background"])
+    assert sources.synthetic_config("synthetic_birds/tiny:min_bird_scale=0.1").name == \
+        "tiny_min_bird_scale0.1"
+
+
 @pytest.mark.parametrize("bad", [dict(image_size=8), dict(num_train=-1),
-                                 dict(kakapo_fraction=0.9), dict(other_on_forest=1.5)])
+                                 dict(kakapo_fraction=0.9), dict(other_on_forest=1.5),
+                                 dict(min_bird_scale=0.0), dict(min_bird_scale=0.9),
+                                 dict(max_bird_scale=1.2)])
 def test_bad_builder_config_raises(bad):
     with pytest.raises(ValueError, match="SyntheticBirdsConfig"):
         SyntheticBirdsConfig(name="bad", **bad)

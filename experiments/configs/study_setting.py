@@ -37,10 +37,13 @@ WIDTH, STEPS = 8, 300
 FULL_WIDTH, FULL_STEPS = 16, 900
 
 
-def benchmark(other_on_forest: float, hard_negative_on_forest: float) -> str:
-    """The dataset name of the benchmark version with those shortcut knobs."""
-    return (f"synthetic_birds/{IMAGE_SIZE}px:other_on_forest={other_on_forest:g},"
+def benchmark(other_on_forest: float, hard_negative_on_forest: float,
+              min_bird_scale: float | None = None) -> str:
+    """The dataset name of the benchmark version with those shortcut knobs (and the
+    smallest bird, as a fraction of the image side; None: the builder's default)."""
+    name = (f"synthetic_birds/{IMAGE_SIZE}px:other_on_forest={other_on_forest:g},"
             f"hard_negative_on_forest={hard_negative_on_forest:g}")
+    return name if min_bird_scale is None else f"{name},min_bird_scale={min_bird_scale:g}"
 
 
 BENCHMARK = benchmark(*CALIBRATED)

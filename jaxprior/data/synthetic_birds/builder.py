@@ -36,8 +36,9 @@ the numbers below are the defaults of :class:`SyntheticBirdsConfig`:
 * **Cue conflict** (``test_conflict``): the shape of species A with the texture of
   species B != A, both uniform, on a uniform background; ``species`` and ``label`` follow
   the shape (``shape_id``), the texture is in ``texture_id``.
-* Random placement: the whole bird lies in the image; its larger side is 50-80% of the
-  image side, tilted by up to +-0.25 rad, facing left or right with equal probability.
+* Random placement: the whole bird lies in the image; its larger side is a fraction of the
+  image side drawn uniformly from [``min_bird_scale``, ``max_bird_scale``] = [0.5, 0.8],
+  tilted by up to +-0.25 rad, facing left or right with equal probability.
 
 Labels follow the survey's CAM section: ``label`` = 0 for the kakapo, 1 for any other bird.
 Generation is deterministic given the config (``seed``), in chunks of 512 examples.
@@ -74,6 +75,8 @@ class SyntheticBirdsConfig(tfds.core.BuilderConfig):
     kakapo_on_forest: float = 0.9
     other_on_forest: float = 0.002
     hard_negative_on_forest: float | None = None  # None: other_on_forest
+    min_bird_scale: float = 0.5  # the bird's larger side / the image side, drawn uniformly
+    max_bird_scale: float = 0.8
     seed: int = 0
 
     def __post_init__(self):
@@ -92,6 +95,10 @@ class SyntheticBirdsConfig(tfds.core.BuilderConfig):
             value = getattr(self, name)
             if value is not None and not 0.0 <= value <= 1.0:
                 raise ValueError(f"SyntheticBirdsConfig.{name} must be in [0, 1], got {value}")
+        if not 0.0 < self.min_bird_scale <= self.max_bird_scale <= 1.0:
+            raise ValueError(
+                "SyntheticBirdsConfig: the bird scales must satisfy 0 < min_bird_scale <= "
+                f"max_bird_scale <= 1, got {self.min_bird_scale} and {self.max_bird_scale}")
 
     def species_probs(self) -> np.ndarray:
         """Species distribution of the i.i.d. splits."""
@@ -191,6 +198,8 @@ def generate_split(config: SyntheticBirdsConfig, split: str, start: int = 0,
         size = min(_CHUNK, n - chunk * _CHUNK)
         design = split_design(config, split, rng, size)
         scenes = render.sample_scenes(rng, **design, image_size=config.image_size,
+                                      scale_range=(config.min_bird_scale,
+                                                   config.max_bird_scale),
                                       bg_variants=_BG_VARIANTS)
         out = render.render(scenes, bank)
         for j in range(size):
