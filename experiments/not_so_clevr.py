@@ -29,7 +29,14 @@ from absl import app, flags, logging
 from flax import nnx
 
 from experiments.contrasts import Family, contrasts_section
-from experiments.study import Study, invocation, publish, require_known
+from experiments.study import (
+    Study,
+    chosen_seeds,
+    define_repeat_flags,
+    invocation,
+    publish,
+    require_known,
+)
 from jaxprior import runtime
 from jaxprior.data.not_so_clevr import SPLITS, coordinate_split
 from jaxprior.models.toys import RENDERERS, CoordinateRenderer
@@ -76,7 +83,7 @@ def main(argv):
     runtime.configure_cpu_devices(1)
     require_known(FLAGS.runs, RUNS, what="runs")
     workdir = FLAGS.workdir
-    seeds = [int(s) for s in FLAGS.seeds] if FLAGS.seeds else range(FLAGS.repeats)
+    seeds = chosen_seeds()
     command = invocation("not_so_clevr")
     results = {}
     for kind in reversed(RENDERERS):  # CoordConv first: it is quick
@@ -95,7 +102,7 @@ def main(argv):
              f"Command: `{command}`; machine: {machine_description()}.")
     extra = ("\nThe paper (Figure 3): convolution at most about 0.86 test accuracy on the "
              "uniform split, CoordConv 1.00 on both splits.\n")
-    extra += contrasts_section(CLAIMS)(workdir, results, list(seeds))
+    extra += contrasts_section(CLAIMS)(workdir, results, seeds)
     publish(workdir, results, STUDY.metrics, intro=intro, extra=extra, title=STUDY.title,
             baseline=STUDY.baseline)
 
@@ -104,10 +111,7 @@ def define_flags() -> None:
     """The command line (defined only when run as a script, so that tests can import
     this module next to other experiments)."""
     flags.DEFINE_string("workdir", "runs/not_so_clevr", "output directory")
-    flags.DEFINE_list("seeds", None, "the initialisations to run instead of 0 .. "
-                      "repeats - 1 (e.g. to split a study over processes)")
-    flags.DEFINE_integer("repeats", 5, "initialisations per model and split, paired by seed "
-                                    "across the models")
+    define_repeat_flags(5, "the models")
     flags.DEFINE_integer("epochs", 30, "epochs per run")
     flags.DEFINE_float("learning_rate", 1e-3, "Adam learning rate")
     flags.DEFINE_list("runs", RUNS, "the model_split runs to train")

@@ -27,7 +27,14 @@ import optax
 from absl import app, flags, logging
 from flax import nnx
 
-from experiments.study import Study, invocation, publish, require_known
+from experiments.study import (
+    Study,
+    chosen_seeds,
+    define_repeat_flags,
+    invocation,
+    publish,
+    require_known,
+)
 from jaxprior import runtime
 from jaxprior.data.red_green import red_green
 from jaxprior.models.toys import CONV_TYPES, LocationNet
@@ -83,7 +90,7 @@ def main(argv):
     runtime.configure_cpu_devices(1)
     require_known(FLAGS.conv_types, sorted(CONV_TYPES), what="conv types")
     workdir = FLAGS.workdir
-    seeds = [int(s) for s in FLAGS.seeds] if FLAGS.seeds else range(FLAGS.repeats)
+    seeds = chosen_seeds()
     data = datasets(FLAGS.train_size)
     command = invocation("red_green")
     results = {name: run_repeats(
@@ -102,10 +109,7 @@ def define_flags() -> None:
     """The command line (defined only when run as a script, so that tests can import
     this module next to other experiments)."""
     flags.DEFINE_string("workdir", "runs/red_green", "output directory")
-    flags.DEFINE_list("seeds", None, "the initialisations to run instead of 0 .. "
-                      "repeats - 1 (e.g. to split a study over processes)")
-    flags.DEFINE_integer("repeats", 5, "initialisations per convolution type, paired by "
-                                    "seed across the types (the paper: 10)")
+    define_repeat_flags(5, "the convolution types (the paper: 10)")
     flags.DEFINE_list("conv_types", list(CONV_TYPES), "convolution types to run")
     flags.DEFINE_integer("epochs", 50, "at most this many epochs")
     flags.DEFINE_integer("train_size", SIZES["train"], "training images")

@@ -85,6 +85,26 @@ def require_known(given, known, *, what: str = "variants") -> None:
         raise app.UsageError(f"unknown {what} {unknown}; expected some of {list(known)}")
 
 
+def define_repeat_flags(repeats: int, paired: str, *,
+                        flag_values: flags.FlagValues = FLAGS) -> None:
+    """``--repeats`` and ``--seeds`` of a driver that runs initialisations 0 .. repeats - 1
+    (read them with :func:`chosen_seeds`); `paired` says across what they are paired."""
+    flags.DEFINE_integer("repeats", repeats, f"initialisations 0 .. repeats - 1, paired by "
+                         f"seed across {paired}", flag_values=flag_values)
+    flags.DEFINE_list("seeds", None, "the initialisations to run; overrides --repeats (e.g. "
+                      "to split a study over processes)", flag_values=flag_values)
+
+
+def chosen_seeds(flag_values: flags.FlagValues = FLAGS) -> list[int]:
+    """The initialisations :func:`define_repeat_flags`' flags ask for."""
+    if not flag_values.seeds:
+        return list(range(flag_values.repeats))
+    try:
+        return [int(s) for s in flag_values.seeds]
+    except ValueError:
+        raise app.UsageError(f"--seeds must be integers, got {flag_values.seeds}") from None
+
+
 def invocation(module: str) -> str:
     """The command line that ran this driver, as a reader should type it."""
     return f"python -m experiments.{module} {' '.join(sys.argv[1:])}".strip()

@@ -137,7 +137,7 @@ def test_write_comparison_takes_effects_on_the_named_columns_only(tmp_path):
     results = {}
     for name, shift in (("baseline", 0.0), ("prior", 0.1)):
         summaries = [{"metrics": {"test": {"accuracy": b + shift, "epochs": 10 + s}}}
-                     for s, b in zip(seeds, BASE[:6])]
+                     for s, b in zip(seeds, BASE[:6], strict=True)]
         results[name] = {**_result(seeds, BASE[:6]), "metrics": multiseed.aggregate(summaries)}
     columns = ["test/accuracy", "test/epochs"]
     table = multiseed.write_comparison(str(tmp_path), results, columns, title="T", intro="I",

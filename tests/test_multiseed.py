@@ -69,7 +69,7 @@ def test_report_only_tabulates_a_variant_whose_runs_finished_before_the_pool_did
 
     study = Study(name="t", title="T", metrics=("test/accuracy",), variants=("base", "prior"),
                   config=config, baseline="base")
-    with pytest.raises(ValueError, match="none of the variants .* has finished"):
+    with pytest.raises(ValueError, match=r"none of the variants .* has finished"):
         run_and_publish(study, str(tmp_path), [0, 1], ["base", "prior"], command="c",
                         report_only=True)
     for name, seeds in (("base", (0, 1)), ("prior", (0,))):  # prior: seed 1 unfinished

@@ -172,7 +172,8 @@ def _repeats(tmp_path, name, values_by_metric):
 
 
 def test_the_toy_studies_test_their_papers_claims_paired_by_seed(tmp_path):
-    from experiments import not_so_clevr, red_green as red_green_study
+    from experiments import not_so_clevr
+    from experiments import red_green as red_green_study
     from experiments.study import publish
 
     flat = [0.99, 0.98, 0.99, 0.97, 0.99]
@@ -204,3 +205,21 @@ def test_the_toy_studies_test_their_papers_claims_paired_by_seed(tmp_path):
         assert contrast["test/accuracy"]["per_seed"] == pytest.approx(
             [0.5 + 0.1 * s for s in range(5)])
     assert "coordconv over deconv, quadrant" in text
+
+
+def test_seeds_override_repeats():
+    from absl import app, flags
+
+    from experiments.study import chosen_seeds, define_repeat_flags
+
+    def parse(*argv):
+        values = flags.FlagValues()
+        define_repeat_flags(5, "the models", flag_values=values)
+        values(["prog", *argv])
+        return chosen_seeds(values)
+
+    assert parse() == [0, 1, 2, 3, 4]
+    assert parse("--repeats", "2") == [0, 1]
+    assert parse("--repeats", "2", "--seeds", "3,7") == [3, 7]
+    with pytest.raises(app.UsageError, match="--seeds must be integers"):
+        parse("--seeds", "a,1")

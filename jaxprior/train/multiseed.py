@@ -21,8 +21,8 @@ import ml_collections
 import numpy as np
 
 from jaxprior import runtime, viz
-from jaxprior.train.effects import effects_table, paired_effects
 from jaxprior.train import workdir as workdir_lib
+from jaxprior.train.effects import effects_table, paired_effects
 from jaxprior.train.loop import train_and_evaluate
 from jaxprior.train.parallel_runs import Run, default_parallel, run_parallel
 from jaxprior.train.seed_group import differing_keys, train_group
