@@ -157,10 +157,23 @@ def test_bird_scale_knob_sets_the_birds_size():
         "tiny_min_bird_scale0.1"
 
 
+def test_hidden_heads_show_the_background_and_keep_the_rest():
+    """With head_occlusion the head's pixels of about that share of birds are the
+    scene's; everything else (other pixels, masks, labels) is the default version's."""
+    hidden = SyntheticBirdsConfig(name="t", image_size=32, num_train=700, head_occlusion=0.5)
+    a, b = _arrays(CONFIG, "train", 400), _arrays(hidden, "train", 400)
+    for key in ("bird_mask", "head_mask", "head_box", "species", "background"):
+        np.testing.assert_array_equal(a[key], b[key], err_msg=key)
+    head = a["head_mask"].astype(bool)[..., None]
+    np.testing.assert_array_equal(np.where(head, 0, a["image"]), np.where(head, 0, b["image"]))
+    changed = (np.where(head, a["image"], 0) != np.where(head, b["image"], 0)).any((1, 2, 3))
+    assert 0.4 < changed.mean() < 0.6
+
+
 @pytest.mark.parametrize("bad", [dict(image_size=8), dict(num_train=-1),
                                  dict(kakapo_fraction=0.9), dict(other_on_forest=1.5),
                                  dict(min_bird_scale=0.0), dict(min_bird_scale=0.9),
-                                 dict(max_bird_scale=1.2)])
+                                 dict(max_bird_scale=1.2), dict(head_occlusion=-0.1)])
 def test_bad_builder_config_raises(bad):
     with pytest.raises(ValueError, match="SyntheticBirdsConfig"):
         SyntheticBirdsConfig(name="bad", **bad)

@@ -6,7 +6,9 @@ another head), and, at the chosen strength, in the training budget: more trainin
 images (``train_images``) or more steps (``steps_scale`` x the setting's), and in how
 small a bird can be (``min_bird_scale``, the builder knob of the same name: its larger
 side as a fraction of the image side; default 0.5): a far-away bird's head, the only
-part that tells the kea from the kakapo, spans a pixel or two at 32x32.
+part that tells the kea from the kakapo, spans a pixel or two at 32x32; and in how often
+the scene hides the bird's head (``head_occlusion``, default 0): then the background is
+all that tells a kea from a kakapo, in every split.
 
 The target (evidence issue): a default where the converged baseline's worst-group
 accuracy on ``test_shift`` lies in [0.2, 0.7] with a seed std <= 0.1 while its i.i.d.
@@ -31,12 +33,15 @@ class Point(NamedTuple):
     train_images: int = study_setting.TRAIN_IMAGES
     steps_scale: int = 1
     min_bird_scale: float | None = None  # None: the builder's default
+    head_occlusion: float | None = None  # None: the builder's default
 
     @property
     def name(self) -> str:
         name = f"other_{self.other_on_forest:g}_hard_{self.hard_negative_on_forest:g}"
         if self.min_bird_scale is not None:
             name += f"_scale_{self.min_bird_scale:g}"
+        if self.head_occlusion is not None:
+            name += f"_hidden_{self.head_occlusion:g}"
         if self.train_images != study_setting.TRAIN_IMAGES:
             name += f"_train_{self.train_images}"
         if self.steps_scale != 1:
@@ -48,16 +53,20 @@ class Point(NamedTuple):
         """The training budget (and bird scale, where swept), as the calibration
         figure's legend names it."""
         budget = f"{self.train_images} images, {self.steps_scale}x steps"
-        if self.min_bird_scale is None:
-            return budget
-        return f"{budget}, birds >= {self.min_bird_scale:g} of the image"
+        if self.min_bird_scale is not None:
+            budget += f", birds >= {self.min_bird_scale:g} of the image"
+        if self.head_occlusion is not None:
+            budget += f", {self.head_occlusion:.0%} heads hidden"
+        return budget
 
 
 POINTS = (Point(0.01, 0.05), Point(0.02, 0.05), Point(0.02, 0.1), Point(0.05, 0.1),
           Point(0.05, 0.1, train_images=5_000), Point(0.05, 0.1, steps_scale=2),
           Point(0.02, 0.1, steps_scale=2), Point(0.01, 0.05, steps_scale=2),
           Point(0.05, 0.1, steps_scale=2, min_bird_scale=0.1),
-          Point(0.05, 0.1, steps_scale=2, min_bird_scale=0.2))
+          Point(0.05, 0.1, steps_scale=2, min_bird_scale=0.2),
+          Point(0.05, 0.1, steps_scale=2, head_occlusion=0.3),
+          Point(0.05, 0.1, steps_scale=2, head_occlusion=0.5))
 VARIANTS = {p.name: p for p in POINTS}
 
 
@@ -72,9 +81,10 @@ def get_config(variant: str = POINTS[0].name, *, full: bool = False):
                          f"{list(VARIANTS)}")
     p = VARIANTS[variant]
     c = study_setting.apply(baseline(), full=full,
-                            dataset=study_setting.benchmark(p.other_on_forest,
-                                                            p.hard_negative_on_forest,
-                                                            p.min_bird_scale))
+                            dataset=study_setting.benchmark(
+                                p.other_on_forest, p.hard_negative_on_forest,
+                                min_bird_scale=p.min_bird_scale,
+                                head_occlusion=p.head_occlusion))
     c.train_limit = p.train_images
     c.num_steps *= p.steps_scale
     c.eval_every = c.checkpoint_every = c.num_steps // 3

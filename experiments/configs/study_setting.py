@@ -37,13 +37,12 @@ WIDTH, STEPS = 8, 300
 FULL_WIDTH, FULL_STEPS = 16, 900
 
 
-def benchmark(other_on_forest: float, hard_negative_on_forest: float,
-              min_bird_scale: float | None = None) -> str:
-    """The dataset name of the benchmark version with those shortcut knobs (and the
-    smallest bird, as a fraction of the image side; None: the builder's default)."""
+def benchmark(other_on_forest: float, hard_negative_on_forest: float, **knobs) -> str:
+    """The dataset name of the benchmark version with those shortcut knobs and any other
+    :class:`SyntheticBirdsConfig` fields in `knobs` (None: the builder's default)."""
     name = (f"synthetic_birds/{IMAGE_SIZE}px:other_on_forest={other_on_forest:g},"
             f"hard_negative_on_forest={hard_negative_on_forest:g}")
-    return name if min_bird_scale is None else f"{name},min_bird_scale={min_bird_scale:g}"
+    return name + "".join(f",{k}={v:g}" for k, v in knobs.items() if v is not None)
 
 
 BENCHMARK = benchmark(*CALIBRATED)

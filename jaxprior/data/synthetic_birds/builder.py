@@ -20,6 +20,9 @@ the numbers below are the defaults of :class:`SyntheticBirdsConfig`:
   splits they are on the forest floor with probability ``hard_negative_on_forest``
   (default: ``other_on_forest``), the knob that sets how often training shows the
   shortcut's exceptions that matter.
+* **Hidden heads**: with probability ``head_occlusion`` (default 0) the scene hides the
+  bird's head in every split (the masks and head box still outline the whole bird). A
+  kea without its head has the kakapo's body: only the background tells them apart.
 * **Overrides**: any of these fields can be set in the dataset name, e.g.
   ``synthetic_birds/64px:hard_negative_on_forest=0.05`` (a config of its own, generated
   into its own folder).
@@ -77,6 +80,7 @@ class SyntheticBirdsConfig(tfds.core.BuilderConfig):
     hard_negative_on_forest: float | None = None  # None: other_on_forest
     min_bird_scale: float = 0.5  # the bird's larger side / the image side, drawn uniformly
     max_bird_scale: float = 0.8
+    head_occlusion: float = 0.0  # P(the scene hides the bird's head), every split
     seed: int = 0
 
     def __post_init__(self):
@@ -91,7 +95,8 @@ class SyntheticBirdsConfig(tfds.core.BuilderConfig):
             raise ValueError(
                 "SyntheticBirdsConfig: kakapo_fraction + 2 * hard_negative_fraction must be "
                 f"in [0, 1], got {self.kakapo_fraction} + 2 * {self.hard_negative_fraction}")
-        for name in ("kakapo_on_forest", "other_on_forest", "hard_negative_on_forest"):
+        for name in ("kakapo_on_forest", "other_on_forest", "hard_negative_on_forest",
+                     "head_occlusion"):
             value = getattr(self, name)
             if value is not None and not 0.0 <= value <= 1.0:
                 raise ValueError(f"SyntheticBirdsConfig.{name} must be in [0, 1], got {value}")
@@ -200,6 +205,7 @@ def generate_split(config: SyntheticBirdsConfig, split: str, start: int = 0,
         scenes = render.sample_scenes(rng, **design, image_size=config.image_size,
                                       scale_range=(config.min_bird_scale,
                                                    config.max_bird_scale),
+                                      head_occlusion=config.head_occlusion,
                                       bg_variants=_BG_VARIANTS)
         out = render.render(scenes, bank)
         for j in range(size):
