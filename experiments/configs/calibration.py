@@ -66,7 +66,9 @@ POINTS = (Point(0.01, 0.05), Point(0.02, 0.05), Point(0.02, 0.1), Point(0.05, 0.
           Point(0.05, 0.1, steps_scale=2, min_bird_scale=0.1),
           Point(0.05, 0.1, steps_scale=2, min_bird_scale=0.2),
           Point(0.05, 0.1, steps_scale=2, head_occlusion=0.3),
-          Point(0.05, 0.1, steps_scale=2, head_occlusion=0.5))
+          Point(0.05, 0.1, steps_scale=2, head_occlusion=0.5),
+          Point(0.05, 0.1, steps_scale=4, head_occlusion=0.4),
+          Point(0.05, 0.1, steps_scale=4, head_occlusion=0.5))
 VARIANTS = {p.name: p for p in POINTS}
 
 
