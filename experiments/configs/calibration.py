@@ -34,6 +34,7 @@ class Point(NamedTuple):
     steps_scale: int = 1
     min_bird_scale: float | None = None  # None: the builder's default
     head_occlusion: float | None = None  # None: the builder's default
+    kakapo_on_forest: float | None = None  # None: the builder's default
 
     @property
     def name(self) -> str:
@@ -42,6 +43,8 @@ class Point(NamedTuple):
             name += f"_scale_{self.min_bird_scale:g}"
         if self.head_occlusion is not None:
             name += f"_hidden_{self.head_occlusion:g}"
+        if self.kakapo_on_forest is not None:
+            name += f"_kakapo_{self.kakapo_on_forest:g}"
         if self.train_images != study_setting.TRAIN_IMAGES:
             name += f"_train_{self.train_images}"
         if self.steps_scale != 1:
@@ -57,6 +60,8 @@ class Point(NamedTuple):
             budget += f", birds >= {self.min_bird_scale:g} of the image"
         if self.head_occlusion is not None:
             budget += f", {self.head_occlusion:.0%} heads hidden"
+        if self.kakapo_on_forest is not None:
+            budget += f", {1 - self.kakapo_on_forest:.0%} of kakapos on grass"
         return budget
 
 
@@ -68,7 +73,9 @@ POINTS = (Point(0.01, 0.05), Point(0.02, 0.05), Point(0.02, 0.1), Point(0.05, 0.
           Point(0.05, 0.1, steps_scale=2, head_occlusion=0.3),
           Point(0.05, 0.1, steps_scale=2, head_occlusion=0.5),
           Point(0.05, 0.1, steps_scale=4, head_occlusion=0.4),
-          Point(0.05, 0.1, steps_scale=4, head_occlusion=0.5))
+          Point(0.05, 0.1, steps_scale=4, head_occlusion=0.5),
+          Point(0.05, 0.1, steps_scale=2, head_occlusion=0.4, kakapo_on_forest=0.8),
+          Point(0.05, 0.1, steps_scale=2, head_occlusion=0.4, kakapo_on_forest=0.7))
 VARIANTS = {p.name: p for p in POINTS}
 
 
@@ -86,7 +93,8 @@ def get_config(variant: str = POINTS[0].name, *, full: bool = False):
                             dataset=study_setting.benchmark(
                                 p.other_on_forest, p.hard_negative_on_forest,
                                 min_bird_scale=p.min_bird_scale,
-                                head_occlusion=p.head_occlusion))
+                                head_occlusion=p.head_occlusion,
+                                kakapo_on_forest=p.kakapo_on_forest))
     c.train_limit = p.train_images
     c.num_steps *= p.steps_scale
     c.eval_every = c.checkpoint_every = c.num_steps // 3
