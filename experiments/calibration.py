@@ -74,10 +74,10 @@ def figures_section(workdir: str, results: dict, seeds) -> str:
     plt.close(fig)
 
     rows = [("| other_on_forest | hard_negative_on_forest | training images | steps "
-             "| P(kakapo \\| forest floor) | worst-group (species x bg) per seed "
-             "| worst group per seed | in target | worst-group (label x bg) per seed "
-             "| in target |"),
-            "|---|---|---|---|---|---|---|---|---|---|"]
+             "| other knobs | P(kakapo \\| forest floor) "
+             "| worst-group (species x bg) per seed | worst group per seed | in target "
+             "| worst-group (label x bg) per seed | in target |"),
+            "|---|---|---|---|---|---|---|---|---|---|---|"]
     for n in names:
         groups, steps = [], set()
         for s in results[n]["seeds"]:
@@ -90,7 +90,7 @@ def figures_section(workdir: str, results: dict, seeds) -> str:
                  for m in (WORST, LABEL_WORST)]
         rows.append(f"| {p.other_on_forest:g} | {p.hard_negative_on_forest:g} | "
                     f"{p.train_images} | {', '.join(str(s) for s in sorted(steps))} | "
-                    f"{strength[n]:.3f} | {cells[0]} | "
+                    f"{p.visibility or '-'} | {strength[n]:.3f} | {cells[0]} | "
                     f"{', '.join(str(g) for g in groups)} | "
                     f"{'yes' if _in_target(results, n, WORST) else 'no'} | {cells[1]} | "
                     f"{'yes' if _in_target(results, n, LABEL_WORST) else 'no'} |")

@@ -5,7 +5,8 @@ def test_calibration_section_tabulates_each_budget_and_the_target(tmp_path):
     from experiments import calibration
     from experiments.configs import calibration as configs
 
-    values = {"other_0.05_hard_0.1": [0.9, 0.1], "other_0.05_hard_0.1_steps_x2": [0.5, 0.45]}
+    values = {"other_0.05_hard_0.1": [0.9, 0.1], "other_0.05_hard_0.1_steps_x2": [0.5, 0.45],
+              "other_0.05_hard_0.1_hidden_0.4_kakapo_0.8_steps_x2": [0.6, 0.65]}
     results = {}
     for name, worst in values.items():
         steps = configs.get_config(name).num_steps
@@ -23,8 +24,10 @@ def test_calibration_section_tabulates_each_budget_and_the_target(tmp_path):
             calibration.WORST: stat(worst), calibration.LABEL_WORST: stat(worst),
             "test/accuracy": stat([0.99, 0.98])}}
     text = calibration.figures_section(str(tmp_path), results, [0, 1])
-    assert "| 0.05 | 0.1 | 2000 | 300 | 0.857 | 0.900, 0.100 | kakapo@grass, kakapo@grass | no |" \
-        in text
-    assert "| 0.05 | 0.1 | 2000 | 600 | 0.857 | 0.500, 0.450 | kakapo@grass, kakapo@grass | yes |" \
-        in text
+    assert ("| 0.05 | 0.1 | 2000 | 300 | - | 0.857 | 0.900, 0.100 | kakapo@grass, kakapo@grass "
+            "| no |") in text
+    assert ("| 0.05 | 0.1 | 2000 | 600 | - | 0.857 | 0.500, 0.450 | kakapo@grass, kakapo@grass "
+            "| yes |") in text
+    assert ("| 0.05 | 0.1 | 2000 | 600 | 40% heads hidden, 20% of kakapos on grass | 0.842 "
+            "| 0.600, 0.650 |") in text
     assert (tmp_path / "calibration.png").stat().st_size > 10_000

@@ -52,17 +52,23 @@ class Point(NamedTuple):
         return name
 
     @property
-    def budget(self) -> str:
-        """The training budget (and bird scale, where swept), as the calibration
-        figure's legend names it."""
-        budget = f"{self.train_images} images, {self.steps_scale}x steps"
+    def visibility(self) -> str:
+        """The knobs besides the shortcut's and the budget, in words ("" if none)."""
+        words = []
         if self.min_bird_scale is not None:
-            budget += f", birds >= {self.min_bird_scale:g} of the image"
+            words.append(f"birds >= {self.min_bird_scale:g} of the image")
         if self.head_occlusion is not None:
-            budget += f", {self.head_occlusion:.0%} heads hidden"
+            words.append(f"{self.head_occlusion:.0%} heads hidden")
         if self.kakapo_on_forest is not None:
-            budget += f", {1 - self.kakapo_on_forest:.0%} of kakapos on grass"
-        return budget
+            words.append(f"{1 - self.kakapo_on_forest:.0%} of kakapos on grass")
+        return ", ".join(words)
+
+    @property
+    def budget(self) -> str:
+        """The training budget and the other knobs, as the calibration figure's legend
+        names them."""
+        budget = f"{self.train_images} images, {self.steps_scale}x steps"
+        return f"{budget}, {self.visibility}" if self.visibility else budget
 
 
 POINTS = (Point(0.01, 0.05), Point(0.02, 0.05), Point(0.02, 0.1), Point(0.05, 0.1),
