@@ -90,7 +90,7 @@ def figures_section(workdir: str, results: dict, seeds) -> str:
                  for m in (WORST, LABEL_WORST)]
         rows.append(f"| {p.other_on_forest:g} | {p.hard_negative_on_forest:g} | "
                     f"{p.train_images} | {', '.join(str(s) for s in sorted(steps))} | "
-                    f"{p.visibility or '-'} | {strength[n]:.3f} | {cells[0]} | "
+                    f"{p.other_knobs or '-'} | {strength[n]:.3f} | {cells[0]} | "
                     f"{', '.join(str(g) for g in groups)} | "
                     f"{'yes' if _in_target(results, n, WORST) else 'no'} | {cells[1]} | "
                     f"{'yes' if _in_target(results, n, LABEL_WORST) else 'no'} |")

@@ -35,6 +35,7 @@ class Point(NamedTuple):
     min_bird_scale: float | None = None  # None: the builder's default
     head_occlusion: float | None = None  # None: the builder's default
     kakapo_on_forest: float | None = None  # None: the builder's default
+    width: int | None = None  # None: the setting's (study_setting.WIDTH)
 
     @property
     def name(self) -> str:
@@ -49,12 +50,15 @@ class Point(NamedTuple):
             name += f"_train_{self.train_images}"
         if self.steps_scale != 1:
             name += f"_steps_x{self.steps_scale}"
+        if self.width is not None:
+            name += f"_width_{self.width}"
         return name
 
     @property
-    def visibility(self) -> str:
-        """The knobs besides the shortcut's and the budget, in words ("" if none)."""
-        words = []
+    def other_knobs(self) -> str:
+        """The knobs besides the shortcut's, the images and the steps, in words ("" if
+        none)."""
+        words = [] if self.width is None else [f"width {self.width}"]
         if self.min_bird_scale is not None:
             words.append(f"birds >= {self.min_bird_scale:g} of the image")
         if self.head_occlusion is not None:
@@ -68,7 +72,7 @@ class Point(NamedTuple):
         """The training budget and the other knobs, as the calibration figure's legend
         names them."""
         budget = f"{self.train_images} images, {self.steps_scale}x steps"
-        return f"{budget}, {self.visibility}" if self.visibility else budget
+        return f"{budget}, {self.other_knobs}" if self.other_knobs else budget
 
 
 POINTS = (Point(0.01, 0.05), Point(0.02, 0.05), Point(0.02, 0.1), Point(0.05, 0.1),
@@ -81,7 +85,9 @@ POINTS = (Point(0.01, 0.05), Point(0.02, 0.05), Point(0.02, 0.1), Point(0.05, 0.
           Point(0.05, 0.1, steps_scale=4, head_occlusion=0.4),
           Point(0.05, 0.1, steps_scale=4, head_occlusion=0.5),
           Point(0.05, 0.1, steps_scale=2, head_occlusion=0.4, kakapo_on_forest=0.8),
-          Point(0.05, 0.1, steps_scale=2, head_occlusion=0.4, kakapo_on_forest=0.7))
+          Point(0.05, 0.1, steps_scale=2, head_occlusion=0.4, kakapo_on_forest=0.7),
+          Point(0.05, 0.1, steps_scale=2, head_occlusion=0.4, kakapo_on_forest=0.8,
+                width=2 * study_setting.WIDTH))
 VARIANTS = {p.name: p for p in POINTS}
 
 
@@ -102,6 +108,8 @@ def get_config(variant: str = POINTS[0].name, *, full: bool = False):
                                 head_occlusion=p.head_occlusion,
                                 kakapo_on_forest=p.kakapo_on_forest))
     c.train_limit = p.train_images
+    if p.width is not None and not full:
+        c.model.kwargs = dict(c.model.kwargs, width=p.width)
     c.num_steps *= p.steps_scale
     c.eval_every = c.checkpoint_every = c.num_steps // 3
     c.eval_splits = ("validation", "test", "test_shift")
