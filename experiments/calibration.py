@@ -24,10 +24,12 @@ import json
 import os
 
 from experiments.configs import calibration as configs
+from experiments.convergence import curve
 from experiments.study import Study, run
 
 WORST = "test_shift/worst_group_accuracy"
 LABEL_WORST = "test_shift/label_worst_group_accuracy"
+FIT_LOGS = 4  # training-accuracy logs averaged for the fit column (log_every steps each)
 
 
 def _in_target(results: dict, name: str, metric: str) -> bool:
@@ -94,9 +96,24 @@ def figures_section(workdir: str, results: dict, seeds) -> str:
                     f"{', '.join(str(g) for g in groups)} | "
                     f"{'yes' if _in_target(results, n, WORST) else 'no'} | {cells[1]} | "
                     f"{'yes' if _in_target(results, n, LABEL_WORST) else 'no'} |")
+    fit = ["| version | training accuracy at the end per seed |", "|---|---|"]
+    for n in names:
+        cells = [final_training_accuracy(os.path.join(workdir, n, f"seed_{s}"))
+                 for s in results[n]["seeds"]]
+        fit.append(f"| {n} | {', '.join('-' if c is None else f'{c:.3f}' for c in cells)} |")
     return ("\n## Calibration\n\nTarget: worst-group accuracy in [0.2, 0.7], seed std <= 0.1, "
             "test accuracy >= 0.95.\n\n" + "\n".join(rows)
-            + "\n\n![calibration](calibration.png)\n")
+            + "\n\n![calibration](calibration.png)\n\nHow well each run fits its training "
+            f"set: the mean of its last {FIT_LOGS} logged training accuracies (batches "
+            "as trained, augmented; '-' where the run's log is not in the workdir).\n\n"
+            + "\n".join(fit) + "\n")
+
+
+def final_training_accuracy(run_dir: str) -> float | None:
+    """The mean of a run's last FIT_LOGS logged training accuracies (None without a
+    log)."""
+    _, values = curve(run_dir, "train")
+    return float(values[-FIT_LOGS:].mean()) if len(values) else None
 
 
 STUDY = Study(

@@ -13,6 +13,9 @@ def test_calibration_section_tabulates_each_budget_and_the_target(tmp_path):
         for seed in (0, 1):
             run = tmp_path / name / f"seed_{seed}"
             run.mkdir(parents=True)
+            run.joinpath("metrics.jsonl").write_text("".join(
+                json.dumps({"step": step, "split": "train", "accuracy": acc}) + "\n"
+                for step, acc in enumerate([0.5, 0.9, 0.9, 0.95, 0.96, 0.99])))
             run.joinpath("summary.json").write_text(json.dumps({
                 "config": {"num_steps": steps},
                 "metrics": {"test_shift": {"worst_group": "kakapo@grass"}}}))
@@ -30,4 +33,5 @@ def test_calibration_section_tabulates_each_budget_and_the_target(tmp_path):
             "| yes |") in text
     assert ("| 0.05 | 0.1 | 2000 | 600 | 40% heads hidden, 20% of kakapos on grass | 0.842 "
             "| 0.600, 0.650 |") in text
+    assert "| other_0.05_hard_0.1 | 0.950, 0.950 |" in text  # mean of the last 4 logs
     assert (tmp_path / "calibration.png").stat().st_size > 10_000
