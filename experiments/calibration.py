@@ -74,6 +74,7 @@ def figures_section(workdir: str, results: dict, seeds) -> str:
     fig.tight_layout()
     fig.savefig(os.path.join(workdir, "calibration.png"), dpi=120)
     plt.close(fig)
+    versions_figure(workdir, results, names)
 
     rows = [("| other_on_forest | hard_negative_on_forest | training images | steps "
              "| other knobs | P(kakapo \\| forest floor) "
@@ -103,10 +104,42 @@ def figures_section(workdir: str, results: dict, seeds) -> str:
         fit.append(f"| {n} | {', '.join('-' if c is None else f'{c:.3f}' for c in cells)} |")
     return ("\n## Calibration\n\nTarget: worst-group accuracy in [0.2, 0.7], seed std <= 0.1, "
             "test accuracy >= 0.95.\n\n" + "\n".join(rows)
-            + "\n\n![calibration](calibration.png)\n\nHow well each run fits its training "
-            f"set: the mean of its last {FIT_LOGS} logged training accuracies (batches "
-            "as trained, augmented; '-' where the run's log is not in the workdir).\n\n"
+            + "\n\n![calibration](calibration.png)\n\nEvery version on its own line, "
+            "per seed:\n\n![calibration per version](calibration_versions.png)\n\n"
+            "How well each run fits its training set: the mean of its last "
+            f"{FIT_LOGS} logged training accuracies (batches as trained, augmented; '-' "
+            "where the run's log is not in the workdir).\n\n"
             + "\n".join(fit) + "\n")
+
+
+def versions_figure(workdir: str, results: dict, names: list[str]) -> None:
+    """``calibration_versions.png``: per version (a line each, labelled by its knobs) the
+    per-seed worst groups against the target band and the test accuracy against 0.95."""
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(10, 0.45 * len(names) + 1.4))
+    ax.axvspan(0.2, 0.7, color="tab:green", alpha=0.1, label="target band")
+    ax.axvline(0.95, color="gray", lw=0.8, ls=":", label="test accuracy 0.95")
+    for row, n in enumerate(names):
+        for offset, (metric, label, marker, color) in enumerate((
+                (WORST, "worst group, species x bg", "o", "tab:blue"),
+                (LABEL_WORST, "worst group, label x bg", "s", "tab:orange"),
+                ("test/accuracy", "test (i.i.d.) accuracy", "x", "black"))):
+            values = results[n]["metrics"][metric]["values"]
+            ax.plot(values, [row + 0.2 * (offset - 1)] * len(values), marker, color=color,
+                    mfc="none", alpha=0.7, label=label if row == 0 else None)
+    p = configs.VARIANTS
+    ax.set_yticks(range(len(names)), [
+        f"P={configs.shortcut_strength(n):.3f}, {p[n].budget}" for n in names], fontsize=7)
+    ax.invert_yaxis()
+    ax.set_xlim(-0.03, 1.03)
+    ax.set_xlabel("accuracy on test_shift (worst groups) or test, one marker per seed")
+    ax.grid(alpha=0.3, axis="x")
+    ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.35 / len(names) ** 0.5),
+              ncol=3)
+    fig.savefig(os.path.join(workdir, "calibration_versions.png"), dpi=120,
+                bbox_inches="tight")
+    plt.close(fig)
 
 
 def final_training_accuracy(run_dir: str) -> float | None:

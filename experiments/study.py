@@ -152,8 +152,11 @@ def run_and_publish(study: Study, workdir: str, seeds, variants, *, command: str
     if not results:
         raise ValueError(f"{workdir}: none of the variants {list(configs)} has finished on "
                          f"every seed {list(seeds)}; nothing to tabulate")
-    base = study.variant_config(study.baseline or study.variants[0], full=full)
-    intro = (f"Mean ± sample std over seeds; {setting(base)}. {study.note} Command: "
+    # without a baseline the variants' settings differ: the intro names the first row's
+    reference = study.baseline or list(configs)[0]
+    base = study.variant_config(reference, full=full)
+    where = "" if study.baseline else f"{reference}: "
+    intro = (f"Mean ± sample std over seeds; {where}{setting(base)}. {study.note} Command: "
              f"`{command}`; machine: {machine_description()}.").replace("  ", " ")
     extra = "".join(section(workdir, results, seeds)
                     for section in (*study.sections, convergence_section))

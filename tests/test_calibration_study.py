@@ -35,3 +35,4 @@ def test_calibration_section_tabulates_each_budget_and_the_target(tmp_path):
             "| 0.600, 0.650 |") in text
     assert "| other_0.05_hard_0.1 | 0.950, 0.950 |" in text  # mean of the last 4 logs
     assert (tmp_path / "calibration.png").stat().st_size > 10_000
+    assert (tmp_path / "calibration_versions.png").stat().st_size > 10_000
