@@ -157,9 +157,11 @@ STUDY = Study(
     variants=tuple(configs.VARIANTS),
     config=configs.get_config,
     baseline=None,
-    note="Each row is the baseline on its own version of the benchmark (the knobs: "
-         "P(forest floor | other species) and P(forest floor | kea or parakeet) in train, "
-         "in the run's name); rows are not paired comparisons.",
+    note="Each row is the baseline on its own version of the benchmark and budget, named "
+         "by its knobs: P(forest floor | other species) and P(forest floor | kea or "
+         "parakeet) in train, and where set the smallest bird, the share of hidden heads, "
+         "P(forest floor | kakapo), the steps and the width; rows are not paired "
+         "comparisons.",
     sections=(figures_section,),
     full="the study setting's full version (a GPU's budget)",
     seeds=tuple(range(5)),
