@@ -32,7 +32,10 @@ the numbers below are the defaults of :class:`SyntheticBirdsConfig`:
   2,000 images reaches test_shift worst-group accuracy 0.95 +- 0.05 over 10 seeds
   after 600 steps. After 300 steps the seeds split between the bird and the background
   (0.58 +- 0.44), and with stronger shortcuts they split at 600 steps too. The defaults
-  above are the strongest shortcut (P = 0.995), where that worst group is 0.
+  above are the strongest shortcut (P = 0.995), where that worst group is 0. A second
+  sweep tried far-away birds (``min_bird_scale`` 0.1, 0.2) and hidden heads
+  (``head_occlusion`` 0.3-0.5): no version met the target band
+  (``experiments/results/calibration/README.md``).
 * **Fine-grained structure**: gull/tern (black cap, forked tail) and mallard/wigeon (head
   and beak colour only) are near-identical pairs; the remaining 5 species share the other
   50% of examples.
