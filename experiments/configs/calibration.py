@@ -88,6 +88,8 @@ POINTS = (Point(0.01, 0.05), Point(0.02, 0.05), Point(0.02, 0.1), Point(0.05, 0.
           Point(0.05, 0.1, steps_scale=2, head_occlusion=0.4, kakapo_on_forest=0.7),
           Point(0.05, 0.1, steps_scale=2, head_occlusion=0.4, kakapo_on_forest=0.8,
                 width=2 * study_setting.WIDTH),
+          Point(0.05, 0.1, width=2 * study_setting.WIDTH),
+          Point(0.05, 0.1, steps_scale=2, width=2 * study_setting.WIDTH),
           Point(0.02, 0.1, steps_scale=2, width=2 * study_setting.WIDTH),
           Point(0.01, 0.05, steps_scale=2, width=2 * study_setting.WIDTH))
 VARIANTS = {p.name: p for p in POINTS}
