@@ -6,17 +6,19 @@ shortcut the priors are meant to remove: near-perfect accuracy on ``test`` (same
 distribution as ``train``), much lower accuracy on ``test_shift``'s broken-shortcut
 groups (other birds on the forest floor, kakapos on grass).
 
-Command (3 seeds, writes runs/baseline/results.md and results.json, prints the table):
+Command (5 seeds, as published; writes runs/baseline/results.md and results.json, prints
+the table):
 
   python -m experiments.run_seeds --config experiments/configs/baseline.py \
-      --workdir runs/baseline
+      --workdir runs/baseline --seeds 0,1,2,3,4
 
 One seed: python -m experiments.train --config experiments/configs/baseline.py \
       --workdir runs/baseline/seed_0
 
-Runtime: 3 seeds in about 5 minutes on a 2-core CPU (2 CPU devices), data generation
-included (measured: 4 min 54 s, see experiments/results/baseline/results.md). On a GPU:
-not measured yet.
+Runtime: 5 seeds in about 11 minutes on a 2-core CPU (2 CPU devices), with the data
+already generated (measured: 10.9 min on an Intel Xeon, see
+experiments/results/baseline/results.md); the first run also generates the 64x64 version.
+On a GPU: not measured yet.
 """
 
 from jaxprior.train.config import base_config
