@@ -35,7 +35,7 @@ class Point(NamedTuple):
     min_bird_scale: float | None = None  # None: the builder's default
     head_occlusion: float | None = None  # None: the builder's default
     kakapo_on_forest: float | None = None  # None: the builder's default
-    width: int | None = None  # None: the setting's (study_setting.WIDTH)
+    width: int | None = None  # None: the setting's; with full, FULL_WIDTH always
 
     @property
     def name(self) -> str:
