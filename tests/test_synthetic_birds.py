@@ -1,5 +1,7 @@
 """The embedded benchmark: determinism, and the structure each prior relies on."""
 
+import dataclasses
+
 import numpy as np
 import pytest
 
@@ -170,10 +172,25 @@ def test_hidden_heads_show_the_background_and_keep_the_rest():
     assert 0.4 < changed.mean() < 0.6
 
 
+def test_shift_head_occlusion_hides_heads_in_test_shift_only():
+    """shift_head_occlusion hides heads in test_shift and leaves the other splits as the
+    default version has them."""
+    shift = dataclasses.replace(CONFIG, shift_head_occlusion=0.5)
+    for key, value in _arrays(CONFIG, "train", 300).items():
+        np.testing.assert_array_equal(value, _arrays(shift, "train", 300)[key], err_msg=key)
+    a, b = _arrays(CONFIG, "test_shift", 400), _arrays(shift, "test_shift", 400)
+    np.testing.assert_array_equal(a["head_mask"], b["head_mask"])
+    head = a["head_mask"].astype(bool)[..., None]
+    changed = (np.where(head, a["image"], 0) != np.where(head, b["image"], 0)).any((1, 2, 3))
+    assert 0.4 < changed.mean() < 0.6
+    assert (shift.head_occlusion_in("train"), shift.head_occlusion_in("test_shift")) == (0, 0.5)
+
+
 @pytest.mark.parametrize("bad", [dict(image_size=8), dict(num_train=-1),
                                  dict(kakapo_fraction=0.9), dict(other_on_forest=1.5),
                                  dict(min_bird_scale=0.0), dict(min_bird_scale=0.9),
-                                 dict(max_bird_scale=1.2), dict(head_occlusion=-0.1)])
+                                 dict(max_bird_scale=1.2), dict(head_occlusion=-0.1),
+                                 dict(shift_head_occlusion=1.5)])
 def test_bad_builder_config_raises(bad):
     with pytest.raises(ValueError, match="SyntheticBirdsConfig"):
         SyntheticBirdsConfig(name="bad", **bad)

@@ -23,6 +23,9 @@ the numbers below are the defaults of :class:`SyntheticBirdsConfig`:
 * **Hidden heads**: with probability ``head_occlusion`` (default 0) the scene hides the
   bird's head in every split (the masks and head box still outline the whole bird). A
   kea without its head has the kakapo's body: only the background tells them apart.
+  ``shift_head_occlusion`` (default: ``head_occlusion``) sets it in ``test_shift`` alone:
+  training then shows every head, and ``test_shift`` asks what the network calls a bird
+  it cannot tell by its body, on a background that no longer predicts the label.
 * **Overrides**: any of these fields can be set in the dataset name, e.g.
   ``synthetic_birds/64px:hard_negative_on_forest=0.05`` (a config of its own, generated
   into its own folder).
@@ -84,6 +87,7 @@ class SyntheticBirdsConfig(tfds.core.BuilderConfig):
     min_bird_scale: float = 0.5  # the bird's larger side / the image side, drawn uniformly
     max_bird_scale: float = 0.8
     head_occlusion: float = 0.0  # P(the scene hides the bird's head), every split
+    shift_head_occlusion: float | None = None  # the same in test_shift; None: head_occlusion
     seed: int = 0
 
     def __post_init__(self):
@@ -99,7 +103,7 @@ class SyntheticBirdsConfig(tfds.core.BuilderConfig):
                 "SyntheticBirdsConfig: kakapo_fraction + 2 * hard_negative_fraction must be "
                 f"in [0, 1], got {self.kakapo_fraction} + 2 * {self.hard_negative_fraction}")
         for name in ("kakapo_on_forest", "other_on_forest", "hard_negative_on_forest",
-                     "head_occlusion"):
+                     "head_occlusion", "shift_head_occlusion"):
             value = getattr(self, name)
             if value is not None and not 0.0 <= value <= 1.0:
                 raise ValueError(f"SyntheticBirdsConfig.{name} must be in [0, 1], got {value}")
@@ -117,6 +121,12 @@ class SyntheticBirdsConfig(tfds.core.BuilderConfig):
         others = [i for i in range(k) if i != sp.KAKAPO and i not in sp.HARD_NEGATIVES]
         probs[others] = (1.0 - probs.sum()) / len(others)
         return probs
+
+    def head_occlusion_in(self, split: str) -> float:
+        """P(the scene hides the bird's head) in `split`."""
+        if split == "test_shift" and self.shift_head_occlusion is not None:
+            return self.shift_head_occlusion
+        return self.head_occlusion
 
     def shortcut_strength(self) -> float:
         """P(kakapo | forest floor) in the i.i.d. splits: how far the background alone
@@ -208,7 +218,7 @@ def generate_split(config: SyntheticBirdsConfig, split: str, start: int = 0,
         scenes = render.sample_scenes(rng, **design, image_size=config.image_size,
                                       scale_range=(config.min_bird_scale,
                                                    config.max_bird_scale),
-                                      head_occlusion=config.head_occlusion,
+                                      head_occlusion=config.head_occlusion_in(split),
                                       bg_variants=_BG_VARIANTS)
         out = render.render(scenes, bank)
         for j in range(size):
