@@ -101,7 +101,9 @@ POINTS = (Point(0.01, 0.05), Point(0.02, 0.05), Point(0.02, 0.1), Point(0.05, 0.
           Point(0.01, 0.05, steps_scale=2, width=2 * study_setting.WIDTH),
           Point(0.05, 0.1, steps_scale=2, shift_head_occlusion=0.3),
           Point(0.05, 0.1, steps_scale=2, shift_head_occlusion=0.5),
-          Point(0.05, 0.1, steps_scale=2, shift_head_occlusion=0.7))
+          Point(0.05, 0.1, steps_scale=2, shift_head_occlusion=0.7),
+          Point(0.02, 0.1, steps_scale=2, shift_head_occlusion=0.5),
+          Point(0.01, 0.05, steps_scale=2, shift_head_occlusion=0.5))
 VARIANTS = {p.name: p for p in POINTS}
 
 
