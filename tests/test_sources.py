@@ -138,19 +138,16 @@ def test_calibration_configs_name_their_benchmark_versions():
 
     c = calibration.get_config("other_0.02_hard_0.05")
     assert c.dataset == "synthetic_birds/32px:other_on_forest=0.02,hard_negative_on_forest=0.05"
-    assert (c.image_size, c.train_limit, c.num_steps) == (32, study_setting.TRAIN_IMAGES,
-                                                          study_setting.STEPS)
+    assert (c.image_size, c.train_limit, c.num_steps) == (32, study_setting.TRAIN_IMAGES, 300)
     full = calibration.get_config("other_0.02_hard_0.05", full=True)
-    assert (full.num_steps, full.model.kwargs.width) == (study_setting.FULL_STEPS,
-                                                         study_setting.FULL_WIDTH)
+    assert (full.num_steps, full.model.kwargs.width) == (900, study_setting.FULL_WIDTH)
     budget = calibration.get_config("other_0.05_hard_0.1_steps_x2", full=True)
-    assert (budget.num_steps, budget.eval_every) == (2 * study_setting.FULL_STEPS,
-                                                     2 * study_setting.FULL_STEPS // 3)
+    assert (budget.num_steps, budget.eval_every) == (1800, 600)
     assert calibration.get_config("other_0.05_hard_0.1_train_5000").train_limit == 5000
     small = calibration.get_config("other_0.05_hard_0.1_scale_0.1_steps_x2")
     assert small.dataset == ("synthetic_birds/32px:other_on_forest=0.05,"
                              "hard_negative_on_forest=0.1,min_bird_scale=0.1")
-    assert small.num_steps == 2 * study_setting.STEPS
+    assert small.num_steps == 600
     assert calibration.get_config("other_0.05_hard_0.1_hidden_0.5_steps_x2").dataset == (
         "synthetic_birds/32px:other_on_forest=0.05,hard_negative_on_forest=0.1,"
         "head_occlusion=0.5")

@@ -186,11 +186,30 @@ def test_shift_head_occlusion_hides_heads_in_test_shift_only():
     assert (shift.head_occlusion_in("train"), shift.head_occlusion_in("test_shift")) == (0, 0.5)
 
 
+def test_faded_birds_blend_into_the_scene_in_test_shift_only():
+    """shift_min_bird_opacity blends test_shift's birds over their scene, each with its
+    own opacity in [min, 1]; the background, the masks and the other splits are the
+    default version's."""
+    faded = dataclasses.replace(CONFIG, shift_min_bird_opacity=0.0)
+    for key, value in _arrays(CONFIG, "train", 300).items():
+        np.testing.assert_array_equal(value, _arrays(faded, "train", 300)[key], err_msg=key)
+    a, b = _arrays(CONFIG, "test_shift", 300), _arrays(faded, "test_shift", 300)
+    for key in ("bird_mask", "head_mask", "species", "background"):
+        np.testing.assert_array_equal(a[key], b[key], err_msg=key)
+    bird = a["bird_mask"].astype(bool)[..., None]
+    np.testing.assert_array_equal(np.where(bird, 0, a["image"]), np.where(bird, 0, b["image"]))
+    # per image, the mean absolute change on the bird: spread from none to all of it
+    change = (np.abs(a["image"].astype(int) - b["image"]) * bird).sum((1, 2, 3)) / (
+        3 * bird.sum((1, 2, 3)))
+    assert change.min() < 5 and np.percentile(change, 90) > 4 * np.percentile(change, 10)
+
+
 @pytest.mark.parametrize("bad", [dict(image_size=8), dict(num_train=-1),
                                  dict(kakapo_fraction=0.9), dict(other_on_forest=1.5),
                                  dict(min_bird_scale=0.0), dict(min_bird_scale=0.9),
                                  dict(max_bird_scale=1.2), dict(head_occlusion=-0.1),
-                                 dict(shift_head_occlusion=1.5)])
+                                 dict(shift_head_occlusion=1.5),
+                                 dict(shift_min_bird_opacity=-0.5)])
 def test_bad_builder_config_raises(bad):
     with pytest.raises(ValueError, match="SyntheticBirdsConfig"):
         SyntheticBirdsConfig(name="bad", **bad)

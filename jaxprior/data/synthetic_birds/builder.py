@@ -26,6 +26,11 @@ the numbers below are the defaults of :class:`SyntheticBirdsConfig`:
   ``shift_head_occlusion`` (default: ``head_occlusion``) sets it in ``test_shift`` alone:
   training then shows every head, and ``test_shift`` asks what the network calls a bird
   it cannot tell by its body, on a background that no longer predicts the label.
+* **Faded birds** (``test_shift`` only): with ``shift_min_bird_opacity`` < 1 (default 1,
+  opaque) each bird of ``test_shift`` is blended over its scene with an opacity drawn
+  uniformly from [``shift_min_bird_opacity``, 1]: the fainter the bird, the more the
+  background decides, so a group's accuracy says how much bird the network needs to
+  overrule the background.
 * **Overrides**: any of these fields can be set in the dataset name, e.g.
   ``synthetic_birds/64px:hard_negative_on_forest=0.05`` (a config of its own, generated
   into its own folder).
@@ -88,6 +93,7 @@ class SyntheticBirdsConfig(tfds.core.BuilderConfig):
     max_bird_scale: float = 0.8
     head_occlusion: float = 0.0  # P(the scene hides the bird's head), every split
     shift_head_occlusion: float | None = None  # the same in test_shift; None: head_occlusion
+    shift_min_bird_opacity: float = 1.0  # test_shift's birds: opacity ~ U[this, 1]
     seed: int = 0
 
     def __post_init__(self):
@@ -103,7 +109,7 @@ class SyntheticBirdsConfig(tfds.core.BuilderConfig):
                 "SyntheticBirdsConfig: kakapo_fraction + 2 * hard_negative_fraction must be "
                 f"in [0, 1], got {self.kakapo_fraction} + 2 * {self.hard_negative_fraction}")
         for name in ("kakapo_on_forest", "other_on_forest", "hard_negative_on_forest",
-                     "head_occlusion", "shift_head_occlusion"):
+                     "head_occlusion", "shift_head_occlusion", "shift_min_bird_opacity"):
             value = getattr(self, name)
             if value is not None and not 0.0 <= value <= 1.0:
                 raise ValueError(f"SyntheticBirdsConfig.{name} must be in [0, 1], got {value}")
@@ -219,6 +225,8 @@ def generate_split(config: SyntheticBirdsConfig, split: str, start: int = 0,
                                       scale_range=(config.min_bird_scale,
                                                    config.max_bird_scale),
                                       head_occlusion=config.head_occlusion_in(split),
+                                      min_opacity=(config.shift_min_bird_opacity
+                                                   if split == "test_shift" else 1.0),
                                       bg_variants=_BG_VARIANTS)
         out = render.render(scenes, bank)
         for j in range(size):

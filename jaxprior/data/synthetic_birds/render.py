@@ -34,7 +34,7 @@ _EYE_RGB = (0.03, 0.03, 0.03)
 SCENE_KEYS = (
     "species", "shape_id", "texture_id", "background", "flying", "standing", "cx", "cy",
     "unit", "facing", "tilt", "phase", "freq_gain", "bird_gain", "bg_variant", "bg_offset",
-    "bg_gain", "head_hidden")
+    "bg_gain", "head_hidden", "opacity")
 """Fields of a scene batch (a dict of arrays with leading dimension N)."""
 
 
@@ -252,7 +252,8 @@ def _pattern(body_frame, xs, ys, kind, freq, phase):
 def sample_scenes(rng: np.random.Generator, *, shape_id: np.ndarray, texture_id: np.ndarray,
                   background: np.ndarray, image_size: int, species: np.ndarray | None = None,
                   scale_range: tuple[float, float] = (0.5, 0.8), max_tilt: float = 0.25,
-                  head_occlusion: float = 0.0, bg_variants: int) -> dict[str, np.ndarray]:
+                  head_occlusion: float = 0.0, min_opacity: float = 1.0,
+                  bg_variants: int) -> dict[str, np.ndarray]:
     """Draws pose, scale, position and colour jitter for N birds.
 
     Args:
@@ -266,6 +267,8 @@ def sample_scenes(rng: np.random.Generator, *, shape_id: np.ndarray, texture_id:
       head_occlusion: probability that the scene hides the bird's head (the background
         shows where the head would be; the masks and head box stay the bird's). Drawn
         after everything else, and only when > 0, so the other draws do not depend on it.
+      min_opacity: each bird is blended over the scene with an opacity drawn uniformly
+        from [min_opacity, 1] (1: opaque). Drawn last, and only when < 1.
       bg_variants: number of pre-rendered textures per scene type to choose from.
     Returns:
       A scene batch, a dict with the keys :data:`SCENE_KEYS`.
@@ -311,6 +314,8 @@ def sample_scenes(rng: np.random.Generator, *, shape_id: np.ndarray, texture_id:
         "bg_gain": rng.uniform(0.85, 1.15, n).astype(np.float32),
         "head_hidden": (rng.random(n) < head_occlusion if head_occlusion > 0
                         else np.zeros(n, bool)),
+        "opacity": (rng.uniform(min_opacity, 1.0, n).astype(np.float32) if min_opacity < 1
+                    else np.ones(n, np.float32)),
     }
 
 
@@ -358,6 +363,8 @@ def render(scenes: dict[str, np.ndarray], bank: np.ndarray) -> dict[str, np.ndar
     head = label >= _FIRST_HEAD_PART
     visible = bird & ~(head & scenes["head_hidden"][:, None, None])
     rgb *= 255.0
+    if (scenes["opacity"] < 1).any():
+        rgb = image + (rgb - image) * scenes["opacity"][:, None, None, None]
     np.copyto(image, rgb, where=visible[..., None])
     image += 0.5
     image = np.clip(image, 0.0, 255.0, out=image).astype(np.uint8)
