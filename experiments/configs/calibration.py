@@ -29,7 +29,6 @@ from experiments.configs import study_setting
 from experiments.configs.baseline import get_config as baseline
 from jaxprior.data.sources import synthetic_config
 
-
 # The budget `steps_scale` multiplies: the studies' steps when the sweeps began (the
 # studies now run the converged 600, study_setting.STEPS), so a point names the same
 # runs whatever the studies' setting.
