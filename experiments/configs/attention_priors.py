@@ -1,6 +1,6 @@
 """Where the evidence lies: kakapo vs other birds with one attention prior or none, in
 the studies' shared setting (``experiments/configs/study_setting.py``: the calibrated
-32x32 benchmark, 2,000 training images, a width-8 ResNet-20, 300 steps).
+32x32 benchmark, 2,000 training images, a width-8 ResNet-20, 600 steps).
 ``get_config(variant)`` is the baseline with the changes of ``VARIANTS[variant]``:
 
   cam_binary            CAM restriction, the seed's binary form, lambda 1: the

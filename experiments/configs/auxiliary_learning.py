@@ -1,6 +1,6 @@
 """Auxiliary learning and MAXL in the studies' shared setting
 (``experiments/configs/study_setting.py``: the calibrated 32x32 benchmark, 2,000 training
-images, a width-8 ResNet-20, 300 steps). The main head answers kakapo vs the other birds;
+images, a width-8 ResNet-20, 600 steps). The main head answers kakapo vs the other birds;
 the fine species are never its labels.
 
 Where the claim can show: the article's reason for the auxiliary head is that a model
@@ -25,7 +25,7 @@ renderer change tried and not kept) 1.000 on 2,000 and 0.995 on 150.
                       (second order), psi = (1, 9): as many as there are species, so the
                       generated classes can be compared with the true ones (NMI, reported
                       per split). Its SGD learning rate is 0.01 with momentum 0.9 instead
-                      of the official 1e-3 without: this run has 300 steps, not 100,000
+                      of the official 1e-3 without: this run has 600 steps, not 100,000
   maxl_first          the same with the first-order (finite-difference) hypergradient
   maxl_sharp          information maximisation (IMSAT, Hu et al. 2017): the per-example
                       sharpness term, weight ``SHARPNESS``, beside the batch-mean

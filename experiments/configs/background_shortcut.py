@@ -1,6 +1,6 @@
 """The README's main job: the background shortcut and one prior against it, on paired
 seeds, in the studies' shared setting (``experiments/configs/study_setting.py``: the
-calibrated 32x32 benchmark, 2,000 training images, a width-8 ResNet-20, 300 steps).
+calibrated 32x32 benchmark, 2,000 training images, a width-8 ResNet-20, 600 steps).
 
 The baseline (kakapo vs other birds, no prior) and the same run with the survey's CAM
 restriction in its softmax form (neither class may put centred evidence outside the

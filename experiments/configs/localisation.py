@@ -1,6 +1,6 @@
 """A localisation branch as a prior on the attention-priors task in the studies' shared
 setting (kakapo vs other birds; ``experiments/configs/study_setting.py``: the calibrated
-32x32 benchmark, 2,000 training images, a width-8 ResNet-20, 300 steps): a training-only
+32x32 benchmark, 2,000 training images, a width-8 ResNet-20, 600 steps): a training-only
 detector learns the bird's head box (FPN over the last two stages, 6 anchors per cell,
 focal + smooth-L1 loss), against the mask branch (a decoder reproducing the head mask)
 and nothing. The detection branch's test AP says how well it localises; the step time

@@ -1,6 +1,6 @@
 """Open-set recognition in the studies' shared setting
 (``experiments/configs/study_setting.py``: the calibrated 32x32 benchmark, the first
-2,000 training images, a width-8 ResNet-20, 300 steps): the network learns 8 of the 10
+2,000 training images, a width-8 ResNet-20, 600 steps): the network learns 8 of the 10
 species; the kea (which shares the kakapo's body colour) and the wigeon (close to the
 mallard) are held out as unknown (left out of training: about 1,700 of the 2,000 images
 remain). Test reports accuracy on the known species and how well max softmax probability,

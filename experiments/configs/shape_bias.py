@@ -1,5 +1,5 @@
 """Shape bias in the studies' shared setting (``experiments/configs/study_setting.py``:
-the calibrated 32x32 benchmark, 2,000 training images, a width-8 ResNet-20, 300 steps):
+the calibrated 32x32 benchmark, 2,000 training images, a width-8 ResNet-20, 600 steps):
 the network classifies the 10 species, with one shape-bias remedy or none.
 
 ``get_config(variant)`` is this baseline with the remedy of ``VARIANTS[variant]``:

@@ -5,7 +5,7 @@ input, all on one benchmark, one backbone and one budget.
 
 Every variant is ``erm()`` (the baseline in the studies' shared setting,
 ``experiments/configs/study_setting.py``: the calibrated 32x32 benchmark, 2,000 training
-images, a width-8 ResNet-20, 300 steps) with the changes of ``VARIANTS[variant]``. Groups for the
+images, a width-8 ResNet-20, 600 steps) with the changes of ``VARIANTS[variant]``. Groups for the
 methods that use them are label x background (what a user annotates: the class and the
 scene), as on Waterbirds; the metrics are reported per species x background group.
 
@@ -31,11 +31,11 @@ are the papers' recipes scaled to this budget, not tuned here.
 Model selection: the table reads every run at its last step (the runs train to the end
 of their cosine schedule). The papers select on validation worst-group accuracy (GroupDRO,
 JTT: early stopping; DFR: its regularisation strength, which ``priors.dfr`` selects that
-way), so the study also reads every run at its logged evaluation (steps 100, 200, 300)
-with the best ``SELECTED_BY``, worst-group accuracy over the label x background groups
-the methods train with (as Waterbirds' four groups): the validation split has the
-training distribution, so its species x background groups off the shortcut hold a few
-images each. DFR keeps its last step (its refit happens there; the evaluations before it
+way), so the study also reads every run at its logged evaluations (a third, two
+thirds and the end of training) with the best ``SELECTED_BY``, worst-group accuracy over
+the label x background groups the methods train with (as Waterbirds' four groups): the
+validation split has the training distribution, so its species x background groups off
+the shortcut hold a few images each. DFR keeps its last step (its refit happens there; the evaluations before it
 are the ERM backbone's).
 
   python -m experiments.shortcut_remedies --workdir runs/shortcut_remedies

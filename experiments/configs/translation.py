@@ -1,6 +1,6 @@
 """Translation, position and padding in the studies' shared setting
 (``experiments/configs/study_setting.py``: the calibrated 32x32 benchmark, 2,000 training
-images, a width-8 ResNet-20, 300 steps), the network classifying the 10 species, with one
+images, a width-8 ResNet-20, 600 steps), the network classifying the 10 species, with one
 architectural prior or none.
 
 ``get_config(variant)`` is this baseline with the model options of ``VARIANTS[variant]``:
