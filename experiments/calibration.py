@@ -160,7 +160,7 @@ STUDY = Study(
     note="Each row is the baseline on its own version of the benchmark and budget, named "
          "by its knobs: P(forest floor | other species) and P(forest floor | kea or "
          "parakeet) in train, and where set the smallest bird, the share of hidden heads "
-         "(in every split, or in test_shift alone), "
+         "(in every split, or in test_shift alone), the faintest bird of test_shift, "
          "P(forest floor | kakapo), the steps and the width; rows are not paired "
          "comparisons.",
     sections=(figures_section,),
