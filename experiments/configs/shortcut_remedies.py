@@ -35,8 +35,8 @@ way), so the study also reads every run at its logged evaluations (a third, two
 thirds and the end of training) with the best ``SELECTED_BY``, worst-group accuracy over
 the label x background groups the methods train with (as Waterbirds' four groups): the
 validation split has the training distribution, so its species x background groups off
-the shortcut hold a few images each. DFR keeps its last step (its refit happens there; the evaluations before it
-are the ERM backbone's).
+the shortcut hold a few images each. DFR keeps its last step (its refit happens there;
+the evaluations before it are the ERM backbone's).
 
   python -m experiments.shortcut_remedies --workdir runs/shortcut_remedies
 

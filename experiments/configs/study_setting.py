@@ -11,9 +11,11 @@ its ``full`` version for GPU users (the same code, a wider network, more steps).
   training     ``STEPS`` steps of batch 128 (38 epochs), cosine schedule; validation
                accuracy at a third, two thirds and the end (every study's convergence
                section plots it). 600 steps: where the calibration sweep's baseline
-               reaches a plateau (validation accuracy 0.999, a gain of +0.006 over the
-               last quarter; 9 of 10 seeds at most +0.010, one +0.046); at 300 it was still climbing
-               (up to +0.054) and the seeds split on the worst group. Studies published
+               reaches a plateau (validation accuracy 0.999; over the last quarter 9 of
+               10 seeds gained at most +0.010, one +0.046, on the AMD sandbox; on the
+               Intel one 3 of 5 seeds still gained +0.02-0.04 between the last two
+               evaluations, to 0.999); at 300 it was still climbing (up to +0.054)
+               and the seeds split on the worst group. Studies published
                before the change ran 300 steps; each results file names its steps.
 
 Cost on the 2-core CPU: the calibration sweep's 600-step runs at 32x32 took 95-120 s
