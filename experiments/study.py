@@ -153,7 +153,7 @@ def run_and_publish(study: Study, workdir: str, seeds, variants, *, command: str
         raise ValueError(f"{workdir}: none of the variants {list(configs)} has finished on "
                          f"every seed {list(seeds)}; nothing to tabulate")
     # without a baseline the variants' settings differ: the intro names the first row's
-    reference = study.baseline or next(iter(configs))
+    reference = study.baseline or next(iter(results))
     base = study.variant_config(reference, full=full)
     where = "" if study.baseline else f"{reference}: "
     intro = (f"Mean ± sample std over seeds; {where}{setting(base)}. {study.note} Command: "

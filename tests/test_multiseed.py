@@ -56,6 +56,23 @@ def test_comparison_from_finished_variants_with_their_own_seeds(tmp_path):
     assert json.loads((tmp_path / "results.json").read_text())["prior"]["seeds"] == [0]
 
 
+def test_a_study_without_a_baseline_names_its_first_tabulated_row(tmp_path):
+    """Without a baseline the intro gives the setting of the table's first row, not of a
+    variant that has not finished."""
+    from jaxprior.train import base_config
+
+    stats = multiseed.aggregate([_summary(0.9, 0.5)])
+    (tmp_path / "late").mkdir()
+    (tmp_path / "late" / "results.json").write_text(
+        json.dumps({"metrics": stats, "seeds": [0], "commit": "abc"}))
+    study = Study(name="t", title="T", metrics=("test/accuracy",), variants=("early", "late"),
+                  config=lambda name: base_config(), baseline=None)
+    run_and_publish(study, str(tmp_path), [0], ["early", "late"], command="c",
+                    report_only=True)
+    intro = (tmp_path / "results.md").read_text().split("\n")[2]
+    assert intro.startswith("Mean ± sample std over seeds; late: ")
+
+
 def test_report_only_tabulates_a_variant_whose_runs_finished_before_the_pool_did(tmp_path):
     """A study killed before its pool ended has finished runs but no results.json: a
     --report_only tabulates the variants whose every seed finished with their config, and
