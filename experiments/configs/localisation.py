@@ -16,10 +16,9 @@ the attention-priors study's ``baseline`` and ``mask_head``, key for key.
 
   python -m experiments.localisation --workdir runs/localisation
 
-Seeds: ``SEEDS`` (10, paired). Budget: 30 runs; ERM-cost runs take about a minute two at
-a time on a 2-core CPU (the shortcut-remedies study's), the detection branch more (its
-step cost: ``benchmarks/results/prior_overhead.md``). ``--full``: the setting's full
-version.
+Seeds: ``SEEDS`` (10, paired). Budget: the 30 runs took 32 minutes on the 2-core Intel
+Xeon sandbox, two at a time (at 835395d; 98-116 s of training per baseline or mask-branch
+run, 142-180 s per detection run). ``--full``: the setting's full version.
 """
 
 from experiments.configs import variants

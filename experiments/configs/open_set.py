@@ -12,10 +12,9 @@ Lempitsky's recipe (the shape-bias study's ``dann_recipe``).
   python -m experiments.run_seeds --config experiments/configs/open_set.py:jigsaw \\
       --workdir runs/open_set/jigsaw                                # one of them
 
-Model selection: the last step. Seeds: ``SEEDS`` (5, paired). Budget: not measured in
-this setting yet (a run costs about an ERM run of the setting, about 1.5-2 minutes on one
-core, the detection branch more): the 45 runs about 45 minutes on a 2-core CPU, two at a
-time; ``--full``: the setting's full version (16 wide, 3x the steps).
+Model selection: the last step. Seeds: ``SEEDS`` (5, paired). Budget: the 45 runs took
+46 minutes on the 2-core Intel Xeon sandbox, two at a time (at ad37232); ``--full``: the
+setting's full version (16 wide, 3x the steps).
 """
 
 from experiments.configs import shape_bias, study_setting, variants
