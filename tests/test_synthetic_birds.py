@@ -183,7 +183,8 @@ def test_shift_head_occlusion_hides_heads_in_test_shift_only():
     head = a["head_mask"].astype(bool)[..., None]
     changed = (np.where(head, a["image"], 0) != np.where(head, b["image"], 0)).any((1, 2, 3))
     assert 0.4 < changed.mean() < 0.6
-    assert (shift.head_occlusion_in("train"), shift.head_occlusion_in("test_shift")) == (0, 0.5)
+    assert (shift.render_knobs("train")["head_occlusion"],
+            shift.render_knobs("test_shift")["head_occlusion"]) == (0, 0.5)
 
 
 def test_faded_birds_blend_into_the_scene_in_test_shift_only():

@@ -18,7 +18,7 @@ its ``full`` version for GPU users (the same code, a wider network, more steps).
                and the seeds split on the worst group. Studies published
                before the change ran 300 steps; each results file names its steps.
 
-Cost on the 2-core CPU: the calibration sweep's 600-step runs at 32x32 took 95-120 s
+Cost on the 2-core CPU: the calibration sweep's 600-step runs at 32x32 took 93-120 s
 of training each at width 8, two at a time (their summary.json). The image size was
 chosen from a 300-step probe started side by side (one core each, an ad-hoc script,
 not in the repository): 117 s of training and evaluation at 32x32, 304 s at 64x64

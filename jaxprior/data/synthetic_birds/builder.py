@@ -131,11 +131,14 @@ class SyntheticBirdsConfig(tfds.core.BuilderConfig):
         probs[others] = (1.0 - probs.sum()) / len(others)
         return probs
 
-    def head_occlusion_in(self, split: str) -> float:
-        """P(the scene hides the bird's head) in `split`."""
-        if split == "test_shift" and self.shift_head_occlusion is not None:
-            return self.shift_head_occlusion
-        return self.head_occlusion
+    def render_knobs(self, split: str) -> dict[str, float]:
+        """The scene knobs of `split` (``head_occlusion``, ``min_opacity``) as
+        :func:`render.sample_scenes` takes them: test_shift's own where set."""
+        if split != "test_shift":
+            return {"head_occlusion": self.head_occlusion, "min_opacity": 1.0}
+        return {"head_occlusion": (self.head_occlusion if self.shift_head_occlusion is None
+                                   else self.shift_head_occlusion),
+                "min_opacity": self.shift_min_bird_opacity}
 
     def shortcut_strength(self) -> float:
         """P(kakapo | forest floor) in the i.i.d. splits: how far the background alone
@@ -227,9 +230,7 @@ def generate_split(config: SyntheticBirdsConfig, split: str, start: int = 0,
         scenes = render.sample_scenes(rng, **design, image_size=config.image_size,
                                       scale_range=(config.min_bird_scale,
                                                    config.max_bird_scale),
-                                      head_occlusion=config.head_occlusion_in(split),
-                                      min_opacity=(config.shift_min_bird_opacity
-                                                   if split == "test_shift" else 1.0),
+                                      **config.render_knobs(split),
                                       bg_variants=_BG_VARIANTS)
         out = render.render(scenes, bank)
         for j in range(size):
