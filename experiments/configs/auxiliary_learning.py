@@ -52,12 +52,13 @@ renderer change tried and not kept) 1.000 on 2,000 and 0.995 on 150.
 
   python -m experiments.auxiliary_learning --workdir runs/auxiliary_learning
 
-Model selection: the last step. Seeds: ``SEEDS`` (10, paired). Budget, measured on the
-2-core AMD EPYC: the baseline and four MAXL variants (50 runs, two at a time) took 65
-minutes (about 1.5 minutes per ERM run and 3 per MAXL run, each on one core); all
-eleven variants would take about 2.5 hours: run them as separate invocations into one
-workdir (the heads and ``maxl``: ``--variants baseline,aux_all,aux_others,aux_two,maxl``;
-then the MAXL remedies).
+Model selection: the last step. Seeds: ``SEEDS`` (10, paired). Budget at 600 steps,
+measured on the 2-core Intel Xeon sandbox (2026-12-07): the four head variants and
+``maxl`` (50 runs, two at a time) took 56 minutes; per run 86-102 s for the head variants
+and 259-281 s for MAXL (2.9x the baseline). All eleven variants would take about 3 hours
+(an estimate from those): run them as separate invocations into one workdir, each under
+2 hours (the heads and ``maxl``: ``--variants baseline,aux_all,aux_others,aux_two,maxl``;
+then the MAXL remedies, three or four at a time beside ``baseline,maxl``).
 """
 
 from experiments.configs import study_setting, variants
