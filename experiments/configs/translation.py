@@ -13,10 +13,14 @@ classes to disagree over.
   python -m experiments.run_seeds --config experiments/configs/translation.py:blurpool_4 \\
       --workdir runs/translation/blurpool_4                              # one of them
 
-Seeds: ``SEEDS`` (5, paired). Budget, measured on a 2-core AMD EPYC (2026-12-06): the 45
-runs took 49 minutes two at a time (a baseline run trains in about 1 minute, a
-full-convolution run in about 7), then about 13 minutes of robustness evaluation (a few
-passes over 1,000 test images per run). ``--full``: the setting's full version.
+Seeds: ``SEEDS`` (5, paired). Budget at 600 steps, measured on a 2-core Intel Xeon
+(2026-12-07, two runs at a time): the 40 runs of the eight variants other than
+``full_conv`` took 50 minutes (a baseline run about 100 s, BlurPool 135-173 s), then 11
+minutes of robustness evaluation (a few passes over 1,000 test images per run).
+``full_conv`` is far slower (its first two runs reached step 400 in 16 minutes), so its
+5 runs add about an hour: run it as a separate invocation into the same workdir
+(``--variants full_conv``, then ``--report_only``). ``--full``: the setting's full
+version.
 """
 
 from experiments.configs import variants
