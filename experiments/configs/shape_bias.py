@@ -10,8 +10,8 @@ the network classifies the 10 species, with one shape-bias remedy or none.
               alpha = 0.1 (Zhou et al. 2021)
   dann        a linear domain head on the pooled features behind a gradient reversal
               layer, domains = the 5 backgrounds, lambda on the DANN schedule (Ganin &
-              Lempitsky 2015), domain loss weight 1.0; it diverged at this weight in the
-              64x64, 200-step setting (experiments/results/shape_bias/README.md)
+              Lempitsky 2015), domain loss weight 1.0; it diverges at this weight on every
+              seed (experiments/results/shape_bias/README.md)
   dann_low_weight  the same with the domain loss weighted 0.1
   dann_recipe  weight 1.0 with the rest of Ganin & Lempitsky's recipe: a hidden layer
               (``DANN_HIDDEN`` ReLU units) in the domain classifier and the annealed
