@@ -18,9 +18,9 @@ Seeds: ``SEEDS`` (5, paired). Budget at 600 steps, measured on a 2-core Intel Xe
 ``full_conv`` took 50 minutes (a baseline run about 100 s, BlurPool 135-173 s), then 11
 minutes of robustness evaluation (a few passes over 1,000 test images per run).
 ``full_conv`` is far slower (its first two runs reached step 400 in 16 minutes), so its
-5 runs add about an hour (an estimate from those two): run it as a separate invocation into the same workdir
-(``--variants full_conv``, then ``--report_only``). ``--full``: the setting's full
-version.
+5 runs add about an hour (an estimate from those two): run it as a separate invocation
+into the same workdir (``--variants full_conv``, then ``--report_only``). ``--full``:
+the setting's full version.
 """
 
 from experiments.configs import variants
