@@ -24,8 +24,10 @@ import json
 import os
 
 from experiments.configs import calibration as configs
+from experiments.configs.attention_priors import pretrain_config
 from experiments.convergence import curve
 from experiments.study import Study, run
+from jaxprior.train.loop import train_and_evaluate
 
 WORST = "test_shift/worst_group_accuracy"
 LABEL_WORST = "test_shift/label_worst_group_accuracy"
@@ -142,6 +144,22 @@ def versions_figure(workdir: str, results: dict, names: list[str]) -> None:
     plt.close(fig)
 
 
+def pretrain(workdir: str, variant_configs: dict, seeds) -> None:
+    """One all-species pretraining run (seed 0) per version, steps and width that a
+    pretrained variant starts from, in ``workdir/pretrain/<its from-scratch name>``."""
+    done = set()
+    for name, config in variant_configs.items():
+        point = configs.VARIANTS[name]
+        if point.pretrained is None:
+            continue
+        directory = os.path.join(workdir, "pretrain", point.pretrain_name)
+        if directory not in done:
+            print(f"== pretraining (all-species) -> {directory}", flush=True)
+            train_and_evaluate(pretrain_config(config), directory)
+            done.add(directory)
+        config.priors.pretrained.checkpoint = directory
+
+
 def final_training_accuracy(run_dir: str) -> float | None:
     """The mean of a run's last FIT_LOGS logged training accuracies (None without a
     log)."""
@@ -157,12 +175,14 @@ STUDY = Study(
     variants=tuple(configs.VARIANTS),
     config=configs.get_config,
     baseline=None,
+    prepare=pretrain,
     note="Each row is the baseline on its own version of the benchmark and budget, named "
          "by its knobs: P(forest floor | other species) and P(forest floor | kea or "
          "parakeet) in train, and where set the smallest bird, the share of hidden heads "
          "(in every split, or in test_shift alone), the faintest bird of test_shift, "
-         "P(forest floor | kakapo), the steps and the width; rows are not paired "
-         "comparisons.",
+         "P(forest floor | kakapo), the steps, the width, and a pretrained backbone (an "
+         "all-species run on the version's full training split, seed 0), frozen or "
+         "fine-tuned; rows are not paired comparisons.",
     sections=(figures_section,),
     full="the study setting's full version (a GPU's budget)",
     seeds=tuple(range(5)),

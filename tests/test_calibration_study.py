@@ -36,3 +36,24 @@ def test_calibration_section_tabulates_each_budget_and_the_target(tmp_path):
     assert "| other_0.05_hard_0.1 | 0.950, 0.950 |" in text  # mean of the last 4 logs
     assert (tmp_path / "calibration.png").stat().st_size > 10_000
     assert (tmp_path / "calibration_versions.png").stat().st_size > 10_000
+
+
+def test_calibration_pretrains_once_per_version_and_points_its_variants_there(
+        tmp_path, monkeypatch):
+    from experiments import calibration
+    from experiments.configs import calibration as configs
+
+    trained = []
+    monkeypatch.setattr(calibration, "train_and_evaluate",
+                        lambda config, workdir: trained.append((config.label_key, workdir)))
+    names = ("other_0.01_hard_0.05_steps_x2_pretrained_frozen",
+             "other_0.01_hard_0.05_steps_x2_pretrained_finetuned",
+             "other_0.05_hard_0.1_steps_x2_pretrained_frozen", "other_0.05_hard_0.1")
+    variant_configs = {n: configs.get_config(n) for n in names}
+    calibration.pretrain(str(tmp_path), variant_configs, [0])
+    expected = [str(tmp_path / "pretrain" / v) for v in ("other_0.01_hard_0.05_steps_x2",
+                                                         "other_0.05_hard_0.1_steps_x2")]
+    assert trained == [("species", d) for d in expected]
+    assert [variant_configs[n].priors.pretrained.checkpoint for n in names[:3]] == \
+        [expected[0], expected[0], expected[1]]
+    assert not variant_configs["other_0.05_hard_0.1"].priors.pretrained.checkpoint

@@ -158,6 +158,28 @@ def test_calibration_configs_name_their_benchmark_versions():
         calibration.get_config("x")
 
 
+def test_calibration_pretrained_points_start_from_their_versions_pretraining():
+    from experiments.configs import calibration
+    from experiments.configs.attention_priors import pretrain_config
+
+    frozen = calibration.get_config("other_0.01_hard_0.05_steps_x2_pretrained_frozen")
+    finetuned = calibration.get_config("other_0.01_hard_0.05_steps_x2_pretrained_finetuned")
+    scratch = calibration.get_config("other_0.01_hard_0.05_steps_x2")
+    assert frozen.dataset == finetuned.dataset == scratch.dataset
+    assert frozen.num_steps == finetuned.num_steps == scratch.num_steps == 600
+    checkpoint = f"{calibration.PRETRAIN_DIR}/other_0.01_hard_0.05_steps_x2"
+    assert frozen.priors.pretrained.checkpoint == finetuned.priors.pretrained.checkpoint \
+        == checkpoint
+    assert (frozen.priors.pretrained.freeze_backbone,
+            finetuned.priors.pretrained.freeze_backbone) == (True, False)
+    assert finetuned.priors.pretrained.backbone_lr_scale == 0.1
+    assert not scratch.priors.pretrained.checkpoint
+    pretrain = pretrain_config(frozen)
+    assert (pretrain.label_key, pretrain.train_limit, pretrain.dataset) == (
+        "species", 0, scratch.dataset)
+    assert not pretrain.priors.pretrained.checkpoint
+
+
 def test_shortcut_strength_is_p_kakapo_given_forest_floor():
     # kakapo 0.3 x 0.9 on the forest floor; kea, parakeet 0.1 x 0.2 each; the other
     # 50% of birds x 0.05.

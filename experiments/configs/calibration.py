@@ -12,7 +12,10 @@ all that tells a kea from a kakapo, in every split; or in ``test_shift`` alone
 (``shift_head_occlusion``): training shows every head, and the shifted split asks how
 far the background decides where the bird cannot; and how faint ``test_shift``'s birds
 may be (``shift_min_bird_opacity``): how much bird the network needs to overrule the
-background.
+background; and where the network starts (``pretrained``): from scratch, or from the
+backbone of an all-species run on the version's full training split, frozen (a linear
+probe, as DFR's features) or fine-tuned at a tenth of the head's learning rate, as
+Waterbirds' ERM starts from an ImageNet backbone.
 
 The target (evidence issue): a default where the converged baseline's worst-group
 accuracy on ``test_shift`` lies in [0.2, 0.7] with a seed std <= 0.1 while its i.i.d.
@@ -33,6 +36,8 @@ from jaxprior.data.sources import synthetic_config
 # studies now run the converged 600, study_setting.STEPS), so a point names the same
 # runs whatever the studies' setting.
 SWEEP_STEPS, SWEEP_FULL_STEPS = 300, 900
+PRETRAINED = ("frozen", "finetuned")
+PRETRAIN_DIR = "runs/calibration/pretrain"  # where the calibration driver pretrains
 
 
 class Point(NamedTuple):
@@ -47,6 +52,7 @@ class Point(NamedTuple):
     shift_min_bird_opacity: float | None = None  # None: the builder's default
     kakapo_on_forest: float | None = None  # None: the builder's default
     width: int | None = None  # None: the setting's; with full, FULL_WIDTH always
+    pretrained: str | None = None  # None: from scratch; else one of PRETRAINED
 
     @property
     def name(self) -> str:
@@ -67,7 +73,15 @@ class Point(NamedTuple):
             name += f"_steps_x{self.steps_scale}"
         if self.width is not None:
             name += f"_width_{self.width}"
+        if self.pretrained is not None:
+            name += f"_pretrained_{self.pretrained}"
         return name
+
+    @property
+    def pretrain_name(self) -> str:
+        """The name of the pretraining run this point starts from: the from-scratch point
+        of its version, steps and width (pretraining uses the whole training split)."""
+        return self._replace(pretrained=None, train_images=study_setting.TRAIN_IMAGES).name
 
     @property
     def other_knobs(self) -> str:
@@ -85,6 +99,8 @@ class Point(NamedTuple):
                          f"{self.shift_min_bird_opacity:g}")
         if self.kakapo_on_forest is not None:
             words.append(f"{1 - self.kakapo_on_forest:.0%} of kakapos on grass")
+        if self.pretrained is not None:
+            words.append(f"pretrained backbone, {self.pretrained}")
         return ", ".join(words)
 
     @property
@@ -118,7 +134,11 @@ POINTS = (Point(0.01, 0.05), Point(0.02, 0.05), Point(0.02, 0.1), Point(0.05, 0.
           Point(0.02, 0.1, steps_scale=2, shift_head_occlusion=0.5),
           Point(0.01, 0.05, steps_scale=2, shift_head_occlusion=0.5),
           Point(0.05, 0.1, steps_scale=2, shift_min_bird_opacity=0.0),
-          Point(0.05, 0.1, steps_scale=2, shift_min_bird_opacity=0.4))
+          Point(0.05, 0.1, steps_scale=2, shift_min_bird_opacity=0.4),
+          Point(0.05, 0.1, steps_scale=2, pretrained="frozen"),
+          Point(0.01, 0.05, steps_scale=2, pretrained="frozen"),
+          Point(0.002, 0.01, steps_scale=2, pretrained="frozen"),
+          Point(0.01, 0.05, steps_scale=2, pretrained="finetuned"))
 VARIANTS = {p.name: p for p in POINTS}
 
 
@@ -143,6 +163,14 @@ def get_config(variant: str = POINTS[0].name, *, full: bool = False):
     c.train_limit = p.train_images
     if p.width is not None and not full:
         c.model.kwargs = dict(c.model.kwargs, width=p.width)
+    if p.pretrained is not None:
+        if p.pretrained not in PRETRAINED:
+            raise ValueError(f"calibration variant {variant!r}: pretrained must be one of "
+                             f"{PRETRAINED} or None, got {p.pretrained!r}")
+        frozen = p.pretrained == "frozen"
+        c.priors.pretrained.update(checkpoint=f"{PRETRAIN_DIR}/{p.pretrain_name}",
+                                   freeze_backbone=frozen,
+                                   backbone_lr_scale=1.0 if frozen else 0.1)
     c.num_steps = (SWEEP_FULL_STEPS if full else SWEEP_STEPS) * p.steps_scale
     c.eval_every = c.checkpoint_every = c.num_steps // 3
     c.eval_splits = ("validation", "test", "test_shift")
