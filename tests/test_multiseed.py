@@ -113,6 +113,16 @@ def test_report_only_tabulates_a_variant_whose_runs_finished_before_the_pool_did
                         report_only=True)
 
 
+def test_a_variants_recorded_command_reruns_that_variant_alone():
+    from jaxprior.train.multiseed import variant_command
+
+    assert variant_command("python -m experiments.t --workdir w", "a") == \
+        "python -m experiments.t --workdir w --variants a"
+    for given in ("--variants a,b", "--variants=a,b", "--variants  b"):
+        assert variant_command(f"python -m experiments.t {given} --workdir w", "b") == \
+            "python -m experiments.t --workdir w --variants b"
+
+
 def test_run_seeds_writes_results(tiny_config, tmp_path):
     tiny_config.num_steps = 2
     tiny_config.report_metrics = ("test/accuracy", "test_shift/accuracy")

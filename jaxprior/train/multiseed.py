@@ -11,6 +11,7 @@ import json
 import math
 import os
 import platform
+import re
 import subprocess
 import time
 from collections.abc import Callable
@@ -289,10 +290,17 @@ def run_study(configs: dict[str, ml_collections.ConfigDict], workdir: str, seeds
     for name, config in configs.items():
         out[name] = write_seed_results(config, os.path.join(workdir, name), seeds,
                                        flat[i:i + len(seeds)],
-                                       command=f"{command} --variants {name}", wall_time_s=wall,
+                                       command=variant_command(command, name), wall_time_s=wall,
                                        wall_time_of=f"the {len(flat)} runs of the study")
         i += len(seeds)
     return out
+
+
+def variant_command(command: str, name: str) -> str:
+    """`command` (a study's command line) narrowed to variant `name`: any ``--variants``
+    it had is replaced, so the recorded command reruns that variant alone."""
+    rest = re.sub(r"\s--variants(?:=|\s+)\S+", "", command)
+    return f"{rest} --variants {name}"
 
 
 def load_results(workdir: str, names) -> dict[str, dict]:
@@ -333,7 +341,7 @@ def tabulate_finished_runs(configs: dict[str, ml_collections.ConfigDict], workdi
                                  "rerun it without report_only")
             summaries.append(summary)
         write_seed_results(config, variant_dir, [int(s) for s in seeds], summaries,
-                           command=f"{command} --variants {name}",
+                           command=variant_command(command, name),
                            wall_time_s=sum(s.get("train_time_s", 0.0) for s in summaries),
                            wall_time_of="the sum of its runs' training times, tabulated "
                                         "from the finished runs")
