@@ -14,13 +14,13 @@ classes to disagree over.
       --workdir runs/translation/blurpool_4                              # one of them
 
 Seeds: ``SEEDS`` (5, paired). Budget at 600 steps, measured on a 2-core Intel Xeon
-(2026-12-07, two runs at a time): the 40 runs of the eight variants other than
-``full_conv`` took 50 minutes (a baseline run about 100 s, BlurPool 135-173 s), then 11
-minutes of robustness evaluation (a few passes over 1,000 test images per run).
-``full_conv`` is far slower (its first two runs reached step 400 in 16 minutes), so its
-5 runs add about an hour (an estimate from those two): run it as a separate invocation
-into the same workdir (``--variants full_conv``, then ``--report_only``). ``--full``:
-the setting's full version.
+(2026-12-07): the 40 runs of the eight variants other than ``full_conv``, two at a time,
+took 50 minutes (a baseline run about 100 s, BlurPool 135-173 s), then 11 minutes of
+robustness evaluation (a few passes over 1,000 test images per run). ``full_conv`` is
+far slower (its feature maps grow at every convolution): 420-454 s per run one at a
+time over both cores (5 such runs and their evaluation: about 40 minutes); run it as
+a separate invocation into the same workdir (``--variants full_conv``, then
+``--report_only`` over every variant). ``--full``: the setting's full version.
 """
 
 from experiments.configs import variants
