@@ -23,12 +23,13 @@ import os
 import grain
 import numpy as np
 
+from experiments import pretraining
 from experiments.configs import attention_priors as configs
 from experiments.configs import study_setting
 from experiments.study import Study, run
 from jaxprior import losses, viz
 from jaxprior.data import pipeline
-from jaxprior.train.loop import load_run, train_and_evaluate
+from jaxprior.train.loop import load_run
 
 FIGURE_RUNS = ("baseline", "cam_binary", "cam_softmax", "cam_softmax_ramp")
 
@@ -96,14 +97,8 @@ def logit_decomposition(workdir: str, names, seeds) -> str:
 def pretrain(workdir: str, variant_configs: dict, seeds) -> None:
     """The pretraining run the pretrained variants start from, in ``workdir/pretrain``
     (one for all seeds)."""
-    chosen = [n for n in variant_configs if n in configs.PRETRAINED_VARIANTS]
-    if not chosen:
-        return
-    pretrain_dir = os.path.join(workdir, "pretrain")
-    print(f"== pretraining (all-species) -> {pretrain_dir}", flush=True)
-    train_and_evaluate(configs.pretrain_config(variant_configs[chosen[0]]), pretrain_dir)
-    for name in chosen:
-        variant_configs[name].priors.pretrained.checkpoint = pretrain_dir
+    pretraining.pretrain(variant_configs, lambda name: os.path.join(workdir, "pretrain")
+                         if name in configs.PRETRAINED_VARIANTS else None)
 
 
 def cam_section(workdir: str, results: dict, seeds) -> str:

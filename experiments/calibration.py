@@ -23,11 +23,10 @@ version (a GPU's budget).
 import json
 import os
 
+from experiments import pretraining
 from experiments.configs import calibration as configs
-from experiments.configs.attention_priors import pretrain_config
 from experiments.convergence import curve
 from experiments.study import Study, run
-from jaxprior.train.loop import train_and_evaluate
 
 WORST = "test_shift/worst_group_accuracy"
 LABEL_WORST = "test_shift/label_worst_group_accuracy"
@@ -145,19 +144,13 @@ def versions_figure(workdir: str, results: dict, names: list[str]) -> None:
 
 
 def pretrain(workdir: str, variant_configs: dict, seeds) -> None:
-    """One all-species pretraining run (seed 0) per version, steps and width that a
-    pretrained variant starts from, in ``workdir/pretrain/<its from-scratch name>``."""
-    done = set()
-    for name, config in variant_configs.items():
+    """One all-species pretraining run per version, steps and width that a pretrained
+    variant starts from, in ``workdir/pretrain/<its from-scratch name>``."""
+    def directory_of(name):
         point = configs.VARIANTS[name]
-        if point.pretrained is None:
-            continue
-        directory = os.path.join(workdir, "pretrain", point.pretrain_name)
-        if directory not in done:
-            print(f"== pretraining (all-species) -> {directory}", flush=True)
-            train_and_evaluate(pretrain_config(config), directory)
-            done.add(directory)
-        config.priors.pretrained.checkpoint = directory
+        return (None if point.pretrained is None
+                else os.path.join(workdir, "pretrain", point.pretrain_name))
+    pretraining.pretrain(variant_configs, directory_of)
 
 
 def final_training_accuracy(run_dir: str) -> float | None:

@@ -44,7 +44,9 @@ def test_calibration_pretrains_once_per_version_and_points_its_variants_there(
     from experiments.configs import calibration as configs
 
     trained = []
-    monkeypatch.setattr(calibration, "train_and_evaluate",
+    from jaxprior.train import loop
+
+    monkeypatch.setattr(loop, "train_and_evaluate",
                         lambda config, workdir: trained.append((config.label_key, workdir)))
     names = ("other_0.01_hard_0.05_steps_x2_pretrained_frozen",
              "other_0.01_hard_0.05_steps_x2_pretrained_finetuned",
