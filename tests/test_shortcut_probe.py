@@ -13,7 +13,7 @@ def test_every_variant_is_erm_in_the_calibrated_pretrained_setting_plus_its_meth
     erm = configs.get_config("erm")
     point = calibration.get_config(configs.SETTING)
     assert erm.dataset == point.dataset == (
-        "synthetic_birds/32px:other_on_forest=0.002,hard_negative_on_forest=0.01")
+        "synthetic_birds/32px:other_on_forest=0.005,hard_negative_on_forest=0.02")
     assert erm.priors.pretrained.freeze_backbone and erm.num_steps == 600
     for name in configs.VARIANTS:
         c = configs.get_config(name)

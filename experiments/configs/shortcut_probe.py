@@ -6,12 +6,12 @@ worst group over label x background groups).
 The setting is the calibration sweep's ``SETTING`` point
 (``experiments/configs/calibration.py``; reading in
 ``experiments/results/calibration/README.md``): the 32x32 benchmark at P(kakapo | forest
-floor) = 0.989 in train (``other_on_forest`` 0.002, ``hard_negative_on_forest`` 0.01), a
+floor) = 0.976 in train (``other_on_forest`` 0.005, ``hard_negative_on_forest`` 0.02), a
 width-8 ResNet-20 pretrained on the 10 species of that version's 10,000 training images
 (one run, seed 0) and frozen, and a fresh kakapo-vs-other head trained on the first 2,000
-for 600 steps. There the ERM head's label x background worst group (the other birds on
-the forest floor, mostly called "kakapo") was 0.20-0.28 over the sweep's 5 seeds, test
-accuracy 0.998: inside the target band, with room for a remedy to show.
+for 600 steps. There the ERM head's label x background worst group was 0.40-0.51 over
+the sweep's first 5 seeds, test accuracy 0.992: in the middle of the target band, with
+room for a remedy to show (at 0.989 it was 0.20-0.28 over 10 seeds, at the band's edge).
 
   variant          needs at training time             what it does
   erm              nothing                            the cross-entropy
@@ -37,7 +37,7 @@ estimate from those). ``--full``: the setting's full version.
 from experiments.configs import calibration, shortcut_remedies, variants
 
 SEEDS = tuple(range(10))
-SETTING = calibration.Point(0.002, 0.01, steps_scale=2, pretrained="frozen").name
+SETTING = calibration.Point(0.005, 0.02, steps_scale=2, pretrained="frozen").name
 VARIANTS = {name: shortcut_remedies.VARIANTS[name]
             for name in ("erm", "group_reweight", "group_resample", "group_dro", "dfr")}
 METRICS = ("test/accuracy", "test_shift/label_worst_group_accuracy",
