@@ -16,8 +16,11 @@ Budget: in the studies' setting (300 steps at 32x32, two single-core runs at a t
 2-core CPU) a run costs about 2 minutes, twice that at ``steps_scale`` 2 (training images
 cost nothing per step): the 4 shortcut strengths x 5 seeds about 25 minutes, the three
 budget points x 10 seeds (``--variants other_0.05_hard_0.1,other_0.05_hard_0.1_train_5000,
-other_0.05_hard_0.1_steps_x2 --seeds 0,...,9``) about 40; ``--full``: the setting's full
-version (a GPU's budget).
+other_0.05_hard_0.1_steps_x2 --seeds 0,...,9``) about 40. A pretrained point first
+trains its version's all-species run once (``workdir/pretrain/<version>``, 71-96 s alone
+on a 2-core Intel Xeon), then runs like any other (105-127 s two at a time at 600 steps,
+frozen or fine-tuned): the four pretrained points x 5 seeds took 25 minutes with their
+three pretraining runs. ``--full``: the setting's full version (a GPU's budget).
 """
 
 import json
