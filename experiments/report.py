@@ -26,9 +26,9 @@ FLAGS = flags.FLAGS
 
 
 # The study modules, in the report's order; each defines STUDY (experiments.study.Study).
-STUDIES = ("background_shortcut", "calibration", "shortcut_remedies", "attention_priors",
-           "auxiliary_learning", "localisation", "open_set", "shape_bias", "translation",
-           "red_green", "not_so_clevr")
+STUDIES = ("background_shortcut", "calibration", "shortcut_remedies", "shortcut_probe",
+           "attention_priors", "auxiliary_learning", "localisation", "open_set", "shape_bias",
+           "translation", "red_green", "not_so_clevr")
 
 
 def study_of(module: str):
