@@ -7,6 +7,7 @@ from experiments import shortcut_probe
 from experiments.configs import calibration
 from experiments.configs import shortcut_probe as configs
 from experiments.study import run_and_publish
+from tests.tiny_config import shrink_study_config
 
 
 def test_every_variant_is_erm_in_the_calibrated_pretrained_setting_plus_its_method():
@@ -25,17 +26,9 @@ def test_every_variant_is_erm_in_the_calibrated_pretrained_setting_plus_its_meth
 
 def test_study_pretrains_once_and_every_head_trains_on_that_frozen_backbone(
         tiny_config, tmp_path):
-    def tiny(config):
-        for key in ("dataset", "image_size", "data_dir", "batch_size", "eval_batch_size",
-                    "data_threads", "progress"):
-            config[key] = tiny_config[key]
-        config.train_limit, config.model.kwargs = 0, {"width": 4}
-        config.num_steps = config.checkpoint_every = 4
-        config.eval_every = 0
-        return config
-
     study = dataclasses.replace(shortcut_probe.STUDY,
-                                config=lambda v, full: tiny(configs.get_config(v, full=full)))
+                                config=lambda v, full: shrink_study_config(
+                                    configs.get_config(v, full=full), tiny_config))
     names = ["erm", "dfr"]
     run_and_publish(study, str(tmp_path), [0, 1], names, command="pytest", parallel=1)
 

@@ -9,6 +9,7 @@ from experiments import shortcut_remedies
 from experiments.configs import shortcut_remedies as configs
 from experiments.configs import study_setting
 from experiments.study import run_and_publish
+from tests.tiny_config import shrink_study_config
 
 
 def test_the_variants_change_only_their_method():
@@ -30,17 +31,9 @@ def test_the_variants_change_only_their_method():
 
 
 def test_study_runs_jtt_in_two_stages_and_tables_the_costs(tiny_config, tmp_path):
-    def tiny(config):
-        for key in ("dataset", "image_size", "data_dir", "batch_size", "eval_batch_size",
-                    "data_threads", "progress"):
-            config[key] = tiny_config[key]
-        config.train_limit, config.model.kwargs = 0, {"width": 4}
-        config.num_steps = config.checkpoint_every = 4
-        config.eval_every = 0
-        return config
-
     study = dataclasses.replace(shortcut_remedies.STUDY,
-                                config=lambda v, full: tiny(configs.get_config(v, full=full)))
+                                config=lambda v, full: shrink_study_config(
+                                    configs.get_config(v, full=full), tiny_config))
     names = ["erm", "jtt"]  # the other methods' runs: tests/test_group_robust.py
     run_and_publish(study, str(tmp_path), [0, 1], names, command="pytest", parallel=1)
 

@@ -1,5 +1,5 @@
-"""A config small enough for tests (4-wide ResNet-20, 32x32 tiny benchmark, few steps)
-and a helper that takes training steps with a trainer."""
+"""A config small enough for tests (4-wide ResNet-20, 32x32 tiny benchmark, few steps),
+a study config shrunk onto it, and a helper that takes training steps with a trainer."""
 
 import jax
 
@@ -21,6 +21,19 @@ def get_config():
     c.progress = False
     c.eval_splits = ("test", "test_shift")
     return c
+
+
+def shrink_study_config(config, tiny):
+    """A study's `config` (in place; returned) on the tiny benchmark and data settings of
+    `tiny` (the ``tiny_config`` fixture), a 4-wide network, 4 steps, one checkpoint at the
+    end and no evaluation along the way."""
+    for key in ("dataset", "image_size", "data_dir", "batch_size", "eval_batch_size",
+                "data_threads", "progress"):
+        config[key] = tiny[key]
+    config.train_limit, config.model.kwargs = 0, {"width": 4}
+    config.num_steps = config.checkpoint_every = 4
+    config.eval_every = 0
+    return config
 
 
 def run_steps(trainer, n):
