@@ -13,9 +13,9 @@ all that tells a kea from a kakapo, in every split; or in ``test_shift`` alone
 far the background decides where the bird cannot; and how faint ``test_shift``'s birds
 may be (``shift_min_bird_opacity``): how much bird the network needs to overrule the
 background; and where the network starts (``pretrained``): from scratch, or from the
-backbone of an all-species run on the version's full training split, frozen (a linear
-probe, as DFR's features) or fine-tuned at a tenth of the head's learning rate, as
-Waterbirds' ERM starts from an ImageNet backbone.
+backbone of an all-species run on the version's full training split, frozen (only the
+head trains, as in DFR's last-layer retraining) or fine-tuned at a tenth of the head's
+learning rate (as Waterbirds' ERM starts from an ImageNet backbone).
 
 The target (evidence issue): a default where the converged baseline's worst-group
 accuracy on ``test_shift`` lies in [0.2, 0.7] with a seed std <= 0.1 while its i.i.d.

@@ -9,8 +9,8 @@ The setting is the calibration sweep's ``SETTING`` point
 floor) = 0.976 in train (``other_on_forest`` 0.005, ``hard_negative_on_forest`` 0.02), a
 width-8 ResNet-20 pretrained on the 10 species of that version's 10,000 training images
 (one run, seed 0) and frozen, and a fresh kakapo-vs-other head trained on the first 2,000
-for 600 steps. There the ERM head's label x background worst group was 0.40-0.51 over
-the sweep's first 5 seeds, test accuracy 0.992: in the middle of the target band, with
+for 600 steps. There the ERM head's label x background worst group is 0.466 +- 0.040
+over 10 seeds (0.40-0.52), test accuracy 0.992: in the middle of the target band, with
 room for a remedy to show (at 0.989 it was 0.20-0.28 over 10 seeds, at the band's edge).
 
   variant          needs at training time             what it does
@@ -28,10 +28,10 @@ group).
 
   python -m experiments.shortcut_probe --workdir runs/shortcut_probe
 
-Seeds: ``SEEDS`` (10, paired: every seed's head starts from the same backbone). Budget:
-the calibration sweep's frozen-backbone runs took 111-126 s each, two at a time on a
-2-core CPU, and the pretraining 71-96 s; 5 variants x 10 seeds: about 50 minutes (an
-estimate from those). ``--full``: the setting's full version.
+Seeds: ``SEEDS`` (10, paired: every seed's head starts from the same backbone). Budget,
+measured on a 2-core Intel Xeon (2026-12-07): the pretraining 60 s, then the 50 runs two
+at a time in 50 minutes (101-134 s of training each, about the same for every method).
+``--full``: the setting's full version.
 """
 
 from experiments.configs import calibration, shortcut_remedies, variants
