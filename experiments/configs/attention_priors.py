@@ -39,12 +39,12 @@ study (``experiments/configs/shortcut_remedies.py``) runs the same four configs.
       --config experiments/configs/attention_priors.py:cam_softmax \\
       --workdir runs/attention_priors/cam_softmax                          # one of them
 
-Seeds: ``SEEDS`` (10, paired). Budget: an ERM-cost run is about a minute two at a time
-on a 2-core CPU (the shortcut-remedies study's runs); RRR about 1.5x there (its runs'
-wall times, two at a time); GAIN 99 s of training per run against 66-76 s for the CAM
-forms in the same pool (two at a time, 2026-12-04), about 1.4x; the pretraining one run
-(42 s). All ten variants: about 1.5 hours on that CPU (100 runs; an estimate from
-those parts). ``--full``: the setting's full version.
+Seeds: ``SEEDS`` (10, paired). Budget, measured on a 2-core Intel Xeon (2026-12-07, two
+runs at a time): 101-105 s of training per baseline run, the CAM forms and the mask head
+about the same, the two-stream input 1.2-1.4x, GAIN 1.4-1.7x, RRR 1.7-2.1x, the
+pretrained variants 0.9x after one pretraining run (60 s). All ten variants: 106 minutes
+(100 runs), run as two invocations of ``--variants`` into one workdir (58 and 48 min).
+``--full``: the setting's full version.
 """
 
 import ml_collections
