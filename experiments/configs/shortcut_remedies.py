@@ -40,12 +40,12 @@ the evaluations before it are the ERM backbone's).
 
   python -m experiments.shortcut_remedies --workdir runs/shortcut_remedies
 
-Budget: 10 variants x 10 seeds plus JTT's 10 identification runs. Measured on a 2-core
-CPU (runs of 2bd91c0, part of the time beside a test run): the 60 runs of DFR, JTT, the
-two-stream input, the softmax CAM restriction, the mask head and RRR, with the
-identification runs, took 68 min; the 40 ERM-cost runs of ERM, GroupDRO, reweighting and
-resampling take about a minute each two at a time, so the whole study takes about
-1 h 50 min (an estimate from those; each run's wall time is in its results).
+Budget: 10 variants x 10 seeds plus JTT's 10 identification runs, measured at 600 steps on
+the 2-core Intel Xeon sandbox (2026-12-07, two invocations into one workdir, runs two at a
+time): ERM, reweighting, resampling, GroupDRO and DFR (50 runs, 87-104 s each) took 42 min;
+JTT (with its identification runs, 3 min), CAM restriction, RRR, the mask head and the
+two-stream input took 54 min; 97 min in all. Per run relative to ERM: RRR 1.9x, the
+two-stream input 1.3x, JTT 1.3x (both of its runs), the mask head 1.1x, the rest 0.94-1.04x.
 ``--full``: the setting's full version (16 wide, 3x the steps).
 """
 
