@@ -24,6 +24,7 @@ from experiments.configs import study_setting
 from experiments.selection import selection_section
 from experiments.study import Study, run
 from jaxprior.train.error_set import write_error_set
+from jaxprior.train.loop import load_run
 from jaxprior.train.multiseed import seed_runs, train_runs
 
 FLAGS = flags.FLAGS
@@ -75,6 +76,36 @@ def cost_section(workdir: str, results: dict, seeds) -> str:
             "(JTT: both of its runs).\n\n" + "\n".join(rows) + "\n")
 
 
+def error_set_section(workdir: str, results: dict, seeds) -> str:
+    """JTT's error sets by label x background group of the training split (as trained
+    on): which examples its second run repeats, per seed, beside each group's size."""
+    root = os.path.join(workdir, IDENTIFICATION)
+    if "jtt" not in results or not os.path.isdir(root):
+        return ""
+    seeds = results["jtt"]["seeds"]
+    run = load_run(os.path.join(root, f"seed_{seeds[0]}"))  # every seed: the same split
+    try:
+        source = run.load(run.config.train_split)
+        groups = np.array([(int(source[i]["label"]), int(source[i]["background"]))
+                           for i in range(len(source))])
+        spec = run.spec
+    finally:
+        run.checkpointer.close()
+    errors = {seed: groups[np.load(os.path.join(root, f"seed_{seed}", "errors.npy"))]
+              for seed in seeds}
+    rows = ["| label@background | training examples | errors per seed |", "|---|---|---|"]
+    for label, background in sorted({tuple(g) for g in groups}):
+        counts = [int(np.sum((g[:, 0] == label) & (g[:, 1] == background)))
+                  for g in (groups, *(errors[s] for s in seeds))]
+        rows.append(f"| {spec.name_of('label', label)}@"
+                    f"{spec.name_of('background', background)} | {counts[0]} | "
+                    f"{', '.join(map(str, counts[1:]))} |")
+    rows.append(f"| all | {len(groups)} | {', '.join(str(len(errors[s])) for s in seeds)} |")
+    return ("\n## JTT's error sets\n\nThe training examples each seed's identification run "
+            f"gets wrong, by label x background group (seeds {', '.join(map(str, seeds))}; "
+            f"JTT repeats each {configs.JTT_UPWEIGHT} times).\n\n" + "\n".join(rows) + "\n")
+
+
 # The reading's two questions, each family Holm-corrected; also in contrasts.json.
 FAMILIES = (contrasts.Family("The literature's ordering (ERM < JTT < GroupDRO, DFR)",
                              configs.ORDERING, configs.CONTRAST_METRICS),
@@ -100,7 +131,7 @@ STUDY = Study(
          "(DFR: its l1 strength by validation worst-group accuracy); the section on model "
          "selection redoes the comparisons with early stopping.",
     prepare=identify,
-    sections=(contrasts_section, early_stopping_section, cost_section),
+    sections=(contrasts_section, early_stopping_section, cost_section, error_set_section),
     seeds=configs.SEEDS,
     full=f"the GPU budget: width {study_setting.FULL_WIDTH}, {study_setting.FULL_STEPS} steps",
 )

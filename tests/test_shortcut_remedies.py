@@ -52,6 +52,16 @@ def test_study_runs_jtt_in_two_stages_and_tables_the_costs(tiny_config, tmp_path
     text = (tmp_path / "results.md").read_text()
     assert "What each method needs and costs" in text
     assert "| jtt | group labels on validation (selection only) |" in text
+    table = text.split("## JTT's error sets")[1].split("\n## ")[0]
+    errors = [len(np.load(tmp_path / "jtt_identification" / f"seed_{s}" / "errors.npy"))
+              for s in (0, 1)]
+    body = table.split("|---|---|---|\n")[1]
+    rows = [row.split("|") for row in body.splitlines() if row.startswith("| ")]
+    per_group = [(int(r[2]), [int(n) for n in r[3].split(",")]) for r in rows if "@" in r[1]]
+    total = next(r for r in rows if r[1].strip() == "all")
+    assert total[3].strip() == f"{errors[0]}, {errors[1]}"
+    assert sum(n for n, _ in per_group) == int(total[2])  # the groups partition the split
+    assert [sum(col) for col in zip(*(e for _, e in per_group), strict=True)] == errors
     assert f"## Model selection by {configs.SELECTED_BY}" in text  # the last step: 4
     assert json.loads((tmp_path / "selection.json").read_text())["steps"]["erm"] == [4, 4]
     assert (tmp_path / "forest.png").exists()
