@@ -7,9 +7,10 @@ Before the variants train, JTT's identification runs (ERM for T steps, one per s
 ``workdir/jtt_identification``) train and write their error sets. Writes into the
 workdir: results.md / results.json (every variant's worst-group, adjusted and mean
 accuracy over the seeds and its paired difference from ERM with a 95% CI and verdict),
-forest.png, and a table of what each method needs at training time and what a step
-costs relative to ERM (measured side by side in this run). Variants, sizes and the
-model-selection rule: ``experiments/configs/shortcut_remedies.py``.
+forest.png, a table of what each method needs at training time and what a step costs
+relative to ERM (measured side by side in this run), and JTT's error sets by label x
+background group. Variants, sizes and the model-selection rule:
+``experiments/configs/shortcut_remedies.py``.
 """
 
 import json

@@ -30,7 +30,7 @@ def test_the_variants_change_only_their_method():
     assert configs.get_config("erm", full=True).num_steps == study_setting.FULL_STEPS
 
 
-def test_study_runs_jtt_in_two_stages_and_tables_the_costs(tiny_config, tmp_path):
+def test_study_runs_jtt_in_two_stages_and_tables_costs_and_error_sets(tiny_config, tmp_path):
     study = dataclasses.replace(shortcut_remedies.STUDY,
                                 config=lambda v, full: shrink_study_config(
                                     configs.get_config(v, full=full), tiny_config))
