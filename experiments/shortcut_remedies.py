@@ -87,20 +87,21 @@ def error_set_section(workdir: str, results: dict, seeds) -> str:
     run = load_run(os.path.join(root, f"seed_{seeds[0]}"))  # every seed: the same split
     try:
         source = run.load(run.config.train_split)
-        groups = np.array([(int(source[i]["label"]), int(source[i]["background"]))
-                           for i in range(len(source))])
+        groups = np.array([(int(ex["label"]), int(ex["background"])) for ex in source])
         spec = run.spec
     finally:
         run.checkpointer.close()
-    errors = {seed: groups[np.load(os.path.join(root, f"seed_{seed}", "errors.npy"))]
+    keys, group_of = np.unique(groups, axis=0, return_inverse=True)
+    group_of = group_of.reshape(-1)
+    sizes = np.bincount(group_of, minlength=len(keys))
+    errors = {seed: group_of[np.load(os.path.join(root, f"seed_{seed}", "errors.npy"))]
               for seed in seeds}
+    per_seed = {seed: np.bincount(errors[seed], minlength=len(keys)) for seed in seeds}
     rows = ["| label@background | training examples | errors per seed |", "|---|---|---|"]
-    for label, background in sorted({tuple(g) for g in groups}):
-        counts = [int(np.sum((g[:, 0] == label) & (g[:, 1] == background)))
-                  for g in (groups, *(errors[s] for s in seeds))]
-        rows.append(f"| {spec.name_of('label', label)}@"
-                    f"{spec.name_of('background', background)} | {counts[0]} | "
-                    f"{', '.join(map(str, counts[1:]))} |")
+    for k, (label, background) in enumerate(keys):
+        rows.append(f"| {spec.name_of('label', int(label))}@"
+                    f"{spec.name_of('background', int(background))} | {sizes[k]} | "
+                    f"{', '.join(str(per_seed[s][k]) for s in seeds)} |")
     rows.append(f"| all | {len(groups)} | {', '.join(str(len(errors[s])) for s in seeds)} |")
     return ("\n## JTT's error sets\n\nThe training examples each seed's identification run "
             f"gets wrong, by label x background group (seeds {', '.join(map(str, seeds))}; "
