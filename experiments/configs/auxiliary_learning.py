@@ -53,12 +53,15 @@ renderer change tried and not kept) 1.000 on 2,000 and 0.995 on 150.
   python -m experiments.auxiliary_learning --workdir runs/auxiliary_learning
 
 Model selection: the last step. Seeds: ``SEEDS`` (10, paired). Budget at 600 steps,
-measured on the 2-core Intel Xeon sandbox (2026-12-07): the four head variants and
-``maxl`` (50 runs, two at a time) took 56 minutes; per run 86-102 s for the head variants
-and 259-281 s for MAXL (2.9x the baseline). All eleven variants would take about 3 hours
-(an estimate from those): run them as separate invocations into one workdir, each under
-2 hours (the heads and ``maxl``: ``--variants baseline,aux_all,aux_others,aux_two,maxl``;
-then the MAXL remedies, three or four at a time beside ``baseline,maxl``).
+measured on 2-core CPUs, two runs at a time: on the Intel Xeon sandbox (2026-12-07) the
+four head variants and ``maxl`` (50 runs) took 56 minutes, per run 86-102 s for the head
+variants and 259-281 s for MAXL (2.9x the baseline); on an AMD EPYC (2026-12-08) the
+baseline, ``maxl``, ``maxl_sharp``, ``maxl_object`` and ``maxl_object_sharp`` (50 runs)
+took 107 minutes, per run 100-117 s for the baseline and 242-332 s for the MAXL variants
+(2.6x). All eleven variants take over 3 hours: run them as separate invocations into one
+workdir, each under 2 hours (the heads and ``maxl``: ``--variants
+baseline,aux_all,aux_others,aux_two,maxl``; then the MAXL remedies, three or four at a
+time beside ``baseline,maxl``).
 """
 
 from experiments.configs import study_setting, variants
