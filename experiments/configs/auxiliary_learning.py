@@ -57,7 +57,7 @@ measured on 2-core CPUs, two runs at a time: on the Intel Xeon sandbox (2026-12-
 four head variants and ``maxl`` (50 runs) took 56 minutes, per run 86-102 s for the head
 variants and 259-281 s for MAXL (2.9x the baseline); on an AMD EPYC (2026-12-08) the
 baseline, ``maxl``, ``maxl_sharp``, ``maxl_object`` and ``maxl_object_sharp`` (50 runs)
-took 107 minutes, per run 100-117 s for the baseline and 242-332 s for the MAXL variants
+took 109 minutes, per run 100-117 s for the baseline and 242-332 s for the MAXL variants
 (2.6x). All eleven variants take over 3 hours: run them as separate invocations into one
 workdir, each under 2 hours (the heads and ``maxl``: ``--variants
 baseline,aux_all,aux_others,aux_two,maxl``; then the MAXL remedies, three or four at a
