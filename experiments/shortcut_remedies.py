@@ -79,12 +79,13 @@ def cost_section(workdir: str, results: dict, seeds) -> str:
 
 def error_set_section(workdir: str, results: dict, seeds) -> str:
     """JTT's error sets by label x background group of the training split (as trained
-    on): which examples its second run repeats, per seed, beside each group's size."""
+    on): which examples its second run repeats, per seed, beside each group's size. The
+    seeds are those JTT's results hold, which may be fewer than the study's `seeds`."""
     root = os.path.join(workdir, IDENTIFICATION)
     if "jtt" not in results or not os.path.isdir(root):
         return ""
-    seeds = results["jtt"]["seeds"]
-    run = load_run(os.path.join(root, f"seed_{seeds[0]}"))  # every seed: the same split
+    jtt_seeds = results["jtt"]["seeds"]
+    run = load_run(os.path.join(root, f"seed_{jtt_seeds[0]}"))  # every seed: the same split
     try:
         source = run.load(run.config.train_split)
         groups = np.array([(int(ex["label"]), int(ex["background"])) for ex in source])
@@ -95,16 +96,16 @@ def error_set_section(workdir: str, results: dict, seeds) -> str:
     group_of = group_of.reshape(-1)
     sizes = np.bincount(group_of, minlength=len(keys))
     errors = {seed: group_of[np.load(os.path.join(root, f"seed_{seed}", "errors.npy"))]
-              for seed in seeds}
-    per_seed = {seed: np.bincount(errors[seed], minlength=len(keys)) for seed in seeds}
+              for seed in jtt_seeds}
+    per_seed = {seed: np.bincount(errors[seed], minlength=len(keys)) for seed in jtt_seeds}
     rows = ["| label@background | training examples | errors per seed |", "|---|---|---|"]
     for k, (label, background) in enumerate(keys):
         rows.append(f"| {spec.name_of('label', int(label))}@"
                     f"{spec.name_of('background', int(background))} | {sizes[k]} | "
-                    f"{', '.join(str(per_seed[s][k]) for s in seeds)} |")
-    rows.append(f"| all | {len(groups)} | {', '.join(str(len(errors[s])) for s in seeds)} |")
+                    f"{', '.join(str(per_seed[s][k]) for s in jtt_seeds)} |")
+    rows.append(f"| all | {len(groups)} | {', '.join(str(len(errors[s])) for s in jtt_seeds)} |")
     return ("\n## JTT's error sets\n\nThe training examples each seed's identification run "
-            f"gets wrong, by label x background group (seeds {', '.join(map(str, seeds))}; "
+            f"gets wrong, by label x background group (seeds {', '.join(map(str, jtt_seeds))}; "
             f"JTT repeats each {configs.JTT_UPWEIGHT} times).\n\n" + "\n".join(rows) + "\n")
 
 
