@@ -154,6 +154,9 @@ def test_calibration_configs_name_their_benchmark_versions():
     assert calibration.get_config("other_0.05_hard_0.1_shift_hidden_0.5_steps_x2").dataset == (
         "synthetic_birds/32px:other_on_forest=0.05,hard_negative_on_forest=0.1,"
         "shift_head_occlusion=0.5")
+    assert calibration.get_config("other_0.05_hard_0.1_opacity_0_steps_x2").dataset == (
+        "synthetic_birds/32px:other_on_forest=0.05,hard_negative_on_forest=0.1,"
+        "min_bird_opacity=0")
     with pytest.raises(ValueError, match="unknown calibration variant"):
         calibration.get_config("x")
 

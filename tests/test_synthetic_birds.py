@@ -187,14 +187,9 @@ def test_shift_head_occlusion_hides_heads_in_test_shift_only():
             shift.render_knobs("test_shift")["head_occlusion"]) == (0, 0.5)
 
 
-def test_faded_birds_blend_into_the_scene_in_test_shift_only():
-    """shift_min_bird_opacity blends test_shift's birds over their scene, each with its
-    own opacity in [min, 1]; the background, the masks and the other splits are the
-    default version's."""
-    faded = dataclasses.replace(CONFIG, shift_min_bird_opacity=0.0)
-    for key, value in _arrays(CONFIG, "train", 300).items():
-        np.testing.assert_array_equal(value, _arrays(faded, "train", 300)[key], err_msg=key)
-    a, b = _arrays(CONFIG, "test_shift", 300), _arrays(faded, "test_shift", 300)
+def _assert_faded(a, b):
+    """`b`'s images are `a`'s with each bird blended over the same scene, some birds
+    barely changed and others faded almost away; masks, species and scene unchanged."""
     for key in ("bird_mask", "head_mask", "species", "background"):
         np.testing.assert_array_equal(a[key], b[key], err_msg=key)
     bird = a["bird_mask"].astype(bool)[..., None]
@@ -205,12 +200,33 @@ def test_faded_birds_blend_into_the_scene_in_test_shift_only():
     assert change.min() < 5 and np.percentile(change, 90) > 4 * np.percentile(change, 10)
 
 
+@pytest.mark.parametrize("knobs, faded, opaque", [
+    (dict(shift_min_bird_opacity=0.0), ("test_shift",), ("train", "test_conflict")),
+    (dict(min_bird_opacity=0.0), ("train", "test_shift", "test_conflict"), ()),
+    (dict(min_bird_opacity=0.0, shift_min_bird_opacity=1.0), ("train", "test_conflict"),
+     ("test_shift",)),
+])
+def test_faded_birds_blend_into_the_scene_in_the_splits_their_knob_sets(knobs, faded,
+                                                                         opaque):
+    """min_bird_opacity blends every split's birds over their scene, each with its own
+    opacity in [min, 1]; shift_min_bird_opacity sets test_shift's alone. The splits the
+    knobs leave opaque are the default version's, bit for bit."""
+    version = dataclasses.replace(CONFIG, **knobs)
+    for split in faded:
+        _assert_faded(_arrays(CONFIG, split, 300), _arrays(version, split, 300))
+    for split in opaque:
+        for key, value in _arrays(CONFIG, split, 300).items():
+            np.testing.assert_array_equal(value, _arrays(version, split, 300)[key],
+                                          err_msg=f"{split}/{key}")
+
+
 @pytest.mark.parametrize("bad", [dict(image_size=8), dict(num_train=-1),
                                  dict(kakapo_fraction=0.9), dict(other_on_forest=1.5),
                                  dict(min_bird_scale=0.0), dict(min_bird_scale=0.9),
                                  dict(max_bird_scale=1.2), dict(head_occlusion=-0.1),
                                  dict(shift_head_occlusion=1.5),
-                                 dict(shift_min_bird_opacity=-0.5)])
+                                 dict(shift_min_bird_opacity=-0.5),
+                                 dict(min_bird_opacity=1.5)])
 def test_bad_builder_config_raises(bad):
     with pytest.raises(ValueError, match="SyntheticBirdsConfig"):
         SyntheticBirdsConfig(name="bad", **bad)

@@ -12,10 +12,12 @@ all that tells a kea from a kakapo, in every split; or in ``test_shift`` alone
 (``shift_head_occlusion``): training shows every head, and the shifted split asks how
 far the background decides where the bird cannot; and how faint ``test_shift``'s birds
 may be (``shift_min_bird_opacity``): how much bird the network needs to overrule the
-background; and where the network starts (``pretrained``): from scratch, or from the
-backbone of an all-species run on the version's full training split, frozen (only the
-head trains, as in DFR's last-layer retraining) or fine-tuned at a tenth of the head's
-learning rate (as Waterbirds' ERM starts from an ImageNet backbone).
+background; or how faint the birds of every split may be (``min_bird_opacity``):
+training then shows birds too faint to tell, where the background is the best guess;
+and where the network starts (``pretrained``): from scratch, or from the backbone of an
+all-species run on the version's full training split, frozen (only the head trains, as
+in DFR's last-layer retraining) or fine-tuned at a tenth of the head's learning rate (as
+Waterbirds' ERM starts from an ImageNet backbone).
 
 The target (evidence issue): a default where the converged baseline's worst-group
 accuracy on ``test_shift`` lies in [0.2, 0.7] with a seed std <= 0.1 while its i.i.d.
@@ -50,6 +52,7 @@ class Point(NamedTuple):
     head_occlusion: float | None = None  # None: the builder's default
     shift_head_occlusion: float | None = None  # None: the builder's default
     shift_min_bird_opacity: float | None = None  # None: the builder's default
+    min_bird_opacity: float | None = None  # None: the builder's default
     kakapo_on_forest: float | None = None  # None: the builder's default
     width: int | None = None  # None: the setting's; with full, FULL_WIDTH always
     pretrained: str | None = None  # None: from scratch; else one of PRETRAINED
@@ -65,6 +68,8 @@ class Point(NamedTuple):
             name += f"_shift_hidden_{self.shift_head_occlusion:g}"
         if self.shift_min_bird_opacity is not None:
             name += f"_shift_opacity_{self.shift_min_bird_opacity:g}"
+        if self.min_bird_opacity is not None:
+            name += f"_opacity_{self.min_bird_opacity:g}"
         if self.kakapo_on_forest is not None:
             name += f"_kakapo_{self.kakapo_on_forest:g}"
         if self.train_images != study_setting.TRAIN_IMAGES:
@@ -97,6 +102,8 @@ class Point(NamedTuple):
         if self.shift_min_bird_opacity is not None:
             words.append(f"test_shift's birds faded to opacity >= "
                          f"{self.shift_min_bird_opacity:g}")
+        if self.min_bird_opacity is not None:
+            words.append(f"birds faded to opacity >= {self.min_bird_opacity:g}")
         if self.kakapo_on_forest is not None:
             words.append(f"{1 - self.kakapo_on_forest:.0%} of kakapos on grass")
         if self.pretrained is not None:
@@ -141,7 +148,9 @@ POINTS = (Point(0.01, 0.05), Point(0.02, 0.05), Point(0.02, 0.1), Point(0.05, 0.
           Point(0.01, 0.05, steps_scale=2, pretrained="finetuned"),
           Point(0.005, 0.02, steps_scale=2, pretrained="frozen"),
           Point(0.002, 0.01, steps_scale=2, pretrained="finetuned"),
-          Point(0.002, 0.01, steps_scale=2))
+          Point(0.002, 0.01, steps_scale=2),
+          Point(0.05, 0.1, steps_scale=2, min_bird_opacity=0.0),
+          Point(0.05, 0.1, steps_scale=2, min_bird_opacity=0.2))
 VARIANTS = {p.name: p for p in POINTS}
 
 
@@ -162,6 +171,7 @@ def get_config(variant: str = POINTS[0].name, *, full: bool = False):
                                 head_occlusion=p.head_occlusion,
                                 shift_head_occlusion=p.shift_head_occlusion,
                                 shift_min_bird_opacity=p.shift_min_bird_opacity,
+                                min_bird_opacity=p.min_bird_opacity,
                                 kakapo_on_forest=p.kakapo_on_forest))
     c.train_limit = p.train_images
     if p.width is not None and not full:

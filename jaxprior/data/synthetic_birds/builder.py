@@ -26,11 +26,13 @@ the numbers below are the defaults of :class:`SyntheticBirdsConfig`:
   ``shift_head_occlusion`` (default: ``head_occlusion``) sets it in ``test_shift`` alone:
   training then shows every head, and ``test_shift`` asks what the network calls a bird
   it cannot tell by its body, on a background that no longer predicts the label.
-* **Faded birds** (``test_shift`` only): with ``shift_min_bird_opacity`` < 1 (default 1,
-  opaque) each bird of ``test_shift`` is blended over its scene with an opacity drawn
-  uniformly from [``shift_min_bird_opacity``, 1]: the fainter the bird, the more the
-  background decides, so a group's accuracy says how much bird the network needs to
-  overrule the background.
+* **Faded birds**: with ``min_bird_opacity`` < 1 (default 1, opaque) each bird of every
+  split is blended over its scene with an opacity drawn uniformly from
+  [``min_bird_opacity``, 1]: the fainter the bird, the more the background decides, and
+  training shows birds too faint to tell, where the background is the best guess (as
+  Waterbirds' small and occluded birds). ``shift_min_bird_opacity`` (default:
+  ``min_bird_opacity``) sets it in ``test_shift`` alone: a group's accuracy then says how
+  much bird the network needs to overrule the background.
 * **Overrides**: any of these fields can be set in the dataset name, e.g.
   ``synthetic_birds/64px:hard_negative_on_forest=0.05`` (a config of its own, generated
   into its own folder).
@@ -101,7 +103,8 @@ class SyntheticBirdsConfig(tfds.core.BuilderConfig):
     max_bird_scale: float = 0.8
     head_occlusion: float = 0.0  # P(the scene hides the bird's head), every split
     shift_head_occlusion: float | None = None  # the same in test_shift; None: head_occlusion
-    shift_min_bird_opacity: float = 1.0  # test_shift's birds: opacity ~ U[this, 1]
+    min_bird_opacity: float = 1.0  # every split's birds: opacity ~ U[this, 1]
+    shift_min_bird_opacity: float | None = None  # the same in test_shift; None: the above
     seed: int = 0
 
     def __post_init__(self):
@@ -117,7 +120,8 @@ class SyntheticBirdsConfig(tfds.core.BuilderConfig):
                 "SyntheticBirdsConfig: kakapo_fraction + 2 * hard_negative_fraction must be "
                 f"in [0, 1], got {self.kakapo_fraction} + 2 * {self.hard_negative_fraction}")
         for name in ("kakapo_on_forest", "other_on_forest", "hard_negative_on_forest",
-                     "head_occlusion", "shift_head_occlusion", "shift_min_bird_opacity"):
+                     "head_occlusion", "shift_head_occlusion", "min_bird_opacity",
+                     "shift_min_bird_opacity"):
             value = getattr(self, name)
             if value is not None and not 0.0 <= value <= 1.0:
                 raise ValueError(f"SyntheticBirdsConfig.{name} must be in [0, 1], got {value}")
@@ -140,10 +144,11 @@ class SyntheticBirdsConfig(tfds.core.BuilderConfig):
         """The scene knobs of `split` (``head_occlusion``, ``min_opacity``) as
         :func:`render.sample_scenes` takes them: test_shift's own where set."""
         if split != "test_shift":
-            return {"head_occlusion": self.head_occlusion, "min_opacity": 1.0}
+            return {"head_occlusion": self.head_occlusion, "min_opacity": self.min_bird_opacity}
         return {"head_occlusion": (self.head_occlusion if self.shift_head_occlusion is None
                                    else self.shift_head_occlusion),
-                "min_opacity": self.shift_min_bird_opacity}
+                "min_opacity": (self.min_bird_opacity if self.shift_min_bird_opacity is None
+                                else self.shift_min_bird_opacity)}
 
     def shortcut_strength(self) -> float:
         """P(kakapo | forest floor) in the i.i.d. splits: how far the background alone
