@@ -57,11 +57,11 @@ measured on 2-core CPUs, two runs at a time: on the Intel Xeon sandbox (2026-12-
 four head variants and ``maxl`` (50 runs) took 56 minutes, per run 86-102 s for the head
 variants and 259-281 s for MAXL (2.9x the baseline); on an AMD EPYC (2026-12-08) the
 baseline, ``maxl``, ``maxl_sharp``, ``maxl_object`` and ``maxl_object_sharp`` (50 runs)
-took 109 minutes, per run 100-117 s for the baseline and 242-332 s for the MAXL variants
-(2.6x). All eleven variants take over 3 hours: run them as separate invocations into one
-workdir, each under 2 hours (the heads and ``maxl``: ``--variants
-baseline,aux_all,aux_others,aux_two,maxl``; then the MAXL remedies, three or four at a
-time beside ``baseline,maxl``).
+took 109 minutes and ``maxl_anneal``, ``maxl_gumbel`` (20 runs) 47 more, per run 100-117 s
+for the baseline and 242-332 s for the MAXL variants (2.4-2.7x). All eleven variants take
+over 3 hours: run them as separate invocations into one workdir, each under 2 hours (the
+heads and ``maxl``: ``--variants baseline,aux_all,aux_others,aux_two,maxl``; then the MAXL
+remedies, three or four at a time beside ``baseline,maxl``).
 """
 
 from experiments.configs import study_setting, variants
