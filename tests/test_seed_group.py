@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from jaxprior.train import multiseed, parallel_runs, seed_group
-from tests.conftest import repo_root
+from tests.conftest import CACHE_ENV, repo_root
 from tests.test_parallel_runs import _assert_same_run, _trajectory
 
 
@@ -107,7 +107,7 @@ def _group_cmd(workdir, data_dir):
 
 
 def test_a_vmapped_group_killed_with_sigkill_resumes_every_seed_exactly(data_dir, tmp_path):
-    env = dict(os.environ, XLA_FLAGS="", PYTHONUNBUFFERED="1")
+    env = dict(os.environ, XLA_FLAGS="", PYTHONUNBUFFERED="1", **CACHE_ENV)
     ref = subprocess.run(_group_cmd(tmp_path / "ref", data_dir), cwd=repo_root(), env=env,
                          capture_output=True, text=True, timeout=400, check=False)
     assert ref.returncode == 0, ref.stderr[-3000:]
