@@ -153,7 +153,8 @@ POINTS = (Point(0.01, 0.05), Point(0.02, 0.05), Point(0.02, 0.1), Point(0.05, 0.
           Point(0.05, 0.1, steps_scale=2, min_bird_opacity=0.2),
           Point(0.05, 0.1, steps_scale=4, min_bird_opacity=0.0),
           Point(0.05, 0.1, steps_scale=4, min_bird_opacity=0.2),
-          Point(0.05, 0.1, steps_scale=8, min_bird_opacity=0.0))
+          Point(0.05, 0.1, steps_scale=8, min_bird_opacity=0.0),
+          Point(0.05, 0.1, steps_scale=16, min_bird_opacity=0.0))
 VARIANTS = {p.name: p for p in POINTS}
 
 
